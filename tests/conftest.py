@@ -52,11 +52,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     compose_reason: str | None = None
     compose_checked = False
     for item in items:
-        if "e2e" in item.keywords and native_reason:
+        if item.get_closest_marker("e2e") and native_reason:
             item.add_marker(pytest.mark.skip(reason=native_reason))
-        if "rules" in item.keywords and rules_reason:
+        if item.get_closest_marker("rules") and rules_reason:
             item.add_marker(pytest.mark.skip(reason=rules_reason))
-        if "compose" in item.keywords:
+        if item.get_closest_marker("compose"):
             if not compose_checked:
                 compose_reason, compose_checked = docker_engine_reason(), True
             if compose_reason:

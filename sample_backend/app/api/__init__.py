@@ -1,0 +1,1 @@
+"""The backend's HTTP routers, one module per area (AG-UI events, health, metrics)."""

@@ -1,0 +1,122 @@
+"""Tracing set-up that works with and without ``opentelemetry-instrument``.
+
+Under ``opentelemetry-instrument`` the distro has already installed an SDK
+``TracerProvider`` (with the exporters the ``OTEL_*`` variables ask for) and patched
+FastAPI, HTTPX and OpenAI before the app is imported; :func:`ensure_tracing` then
+changes nothing. Run plainly (``python -m sample_backend.app``, in-process tests) it
+installs an always-on SDK provider without an exporter and the same three
+instrumentations, so trace ids, exemplars and log correlation behave the same way in
+both cases. Nothing is exported unless the ``OTEL_*`` variables say so.
+
+:func:`exemplar` gives the ``{"trace_id": ...}`` exemplar of the current span for a
+histogram observation.
+
+Usage::
+
+    ensure_tracing("backend-1")
+    hist.labels(...).observe(0.2, exemplar())
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from opentelemetry import trace
+
+__all__ = ["current_trace_id", "ensure_tracing", "exemplar", "instrument_app", "openai_instrumented"]
+
+_log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def _sdk_provider_installed() -> bool:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
+def ensure_tracing(service_name: str) -> None:
+    """Install an SDK provider and the client instrumentations unless already done.
+
+    Idempotent and safe to call from several apps in one process: the global provider
+    can be set once only, so a second call finds it and leaves it alone.
+    """
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return
+    with _lock:
+        if not _sdk_provider_installed():
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+            resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+            trace.set_tracer_provider(TracerProvider(resource=resource, sampler=ALWAYS_ON))
+            _log.debug("installed an in-process tracer provider (no exporter)")
+        _instrument_clients()
+
+
+def _instrument_clients() -> None:
+    # The instrumentors are process-wide singletons; under opentelemetry-instrument they
+    # are already on and instrumenting again would only log a warning.
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentors: list[Any] = [HTTPXClientInstrumentor()]
+    try:
+        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+        instrumentors.append(OpenAIInstrumentor())  # type: ignore[no-untyped-call]
+    except ImportError as exc:
+        # An openai-v2 release that does not match the installed opentelemetry-util-genai
+        # fails to import; the LLM client then writes its own `chat {model}` spans.
+        _log.debug("OpenAI instrumentation unavailable: %s", exc)
+    for instrumentor in instrumentors:
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+
+
+def openai_instrumented() -> bool:
+    """True when the OpenAI instrumentation wraps the async chat client (it writes the spans).
+
+    openai's own decorators set ``__wrapped__`` too, so the test is for wrapt's proxy,
+    which is what the instrumentation installs.
+    """
+    from openai.resources.chat.completions import AsyncCompletions
+
+    return type(AsyncCompletions.__dict__.get("create")).__name__ == "FunctionWrapper"
+
+
+def instrument_app(app: Any) -> None:
+    """Give ``app`` server spans: one per request, none per SSE event.
+
+    opentelemetry-instrument has already instrumented every FastAPI app with the
+    defaults, which add an ``http send`` span for each event a stream sends — dozens per
+    run. The app is re-instrumented without those and without the probe and scrape
+    endpoints, which are not worth a trace each.
+    """
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    if getattr(app, "_is_instrumented_by_opentelemetry", False):
+        FastAPIInstrumentor.uninstrument_app(app)
+        # uninstrument_app builds the middleware stack; drop it so the next request
+        # builds it again with the instrumentation below.
+        app.middleware_stack = None
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="/metrics,/health,/readiness", exclude_spans=["receive", "send"]
+    )
+
+
+def current_trace_id() -> str | None:
+    """The current span's trace id as 32 lower-case hex digits, if it is sampled."""
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid or not ctx.trace_flags.sampled:
+        return None
+    return format(ctx.trace_id, "032x")
+
+
+def exemplar() -> dict[str, str] | None:
+    """The exemplar for an observation made now: the sampled trace it belongs to."""
+    trace_id = current_trace_id()
+    return {"trace_id": trace_id} if trace_id else None

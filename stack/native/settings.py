@@ -1,0 +1,59 @@
+"""Settings of the native stack (environment prefix ``STACK_``; CLI flags override them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["REPO_ROOT", "StackSettings"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class StackSettings(BaseSettings):
+    """Ports, run directory and drill mode of ``python -m stack up``.
+
+    ``StackSettings(run_dir=Path("/tmp/run"), drill=True, prometheus_port=19090)``
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STACK_", extra="ignore")
+
+    run_dir: Path = Path(".stack")
+    provisioning_dir: Path = REPO_ROOT / "provisioning"
+    # Drill mode: 1 s scrape/evaluation intervals and every rule timer divided by `factor`.
+    drill: bool = False
+    # 60 turns a 5m `for` into 5s: long enough for four 1 s scrapes, short enough for CI.
+    factor: float = Field(default=60.0, gt=0)
+    drill_interval_seconds: int = Field(default=1, ge=1)
+
+    prometheus_port: int = Field(default=9090, ge=1, le=65535)
+    alertmanager_port: int = Field(default=9093, ge=1, le=65535)
+    blackbox_port: int = Field(default=9115, ge=1, le=65535)
+    backend_1_port: int = Field(default=8001, ge=1, le=65535)
+    backend_2_port: int = Field(default=8002, ge=1, le=65535)
+    upstreams_port: int = Field(default=8100, ge=1, le=65535)
+    loadgen_port: int = Field(default=8200, ge=1, le=65535)
+    receiver_port: int = Field(default=8300, ge=1, le=65535)
+
+    # The development token from .env; the backends' fault API is off without one.
+    admin_token: str = "dev-admin-token"
+    # Generous: the backends import OpenTelemetry and FastAPI; Prometheus needs ~5 s to scrape.
+    ready_timeout_seconds: float = Field(default=60.0, gt=0)
+    stop_grace_seconds: float = Field(default=5.0, ge=0)
+    # Start the load generator (drills need steady traffic for rate-based alerts).
+    loadgen: bool = True
+
+    def ports(self) -> dict[str, int]:
+        """Component name -> port, in start order."""
+        return {
+            "receiver": self.receiver_port,
+            "upstreams": self.upstreams_port,
+            "backend-1": self.backend_1_port,
+            "backend-2": self.backend_2_port,
+            "blackbox": self.blackbox_port,
+            "alertmanager": self.alertmanager_port,
+            "prometheus": self.prometheus_port,
+            **({"loadgen": self.loadgen_port} if self.loadgen else {}),
+        }

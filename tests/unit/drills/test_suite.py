@@ -1,0 +1,84 @@
+"""Scheduling: concurrent where resources allow, exclusive drills alone, ordering constraints
+from shared Alertmanager groups respected."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from stack.alerting import PROVISIONING_DIR
+from stack.drills import Timers, load_catalog, order_constraints
+from stack.drills.model import Scenario
+from stack.drills.report import ScenarioResult
+from stack.drills.suite import run_concurrently
+
+TIMERS = Timers.from_files(
+    PROVISIONING_DIR / "prometheus" / "prometheus.yml",
+    PROVISIONING_DIR / "prometheus" / "rules",
+    PROVISIONING_DIR / "alertmanager" / "alertmanager.yml",
+)
+
+
+def make(name: str, resources: list[str], exclusive: bool = False) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "name": name,
+            "description": "d",
+            "resources": resources,
+            "exclusive": exclusive,
+            "inject": [{"fault": "http_5xx"}],
+            "expect": [{"alert": "A", "severity": "warning", "receivers": ["slack/alerts"]}],
+        }
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.spans: dict[str, tuple[float, float]] = {}
+
+    def __call__(self, s: Scenario) -> ScenarioResult:
+        start = time.monotonic()
+        time.sleep(0.05)
+        with self.lock:
+            self.spans[s.name] = (start, time.monotonic())
+        return ScenarioResult(s.name)
+
+    def overlap(self, a: str, b: str) -> bool:
+        (a0, a1), (b0, b1) = self.spans[a], self.spans[b]
+        return a0 < b1 and b0 < a1
+
+
+def test_disjoint_drills_run_together_and_conflicting_ones_do_not() -> None:
+    drills = [
+        make("a", ["backend-1/http"]),
+        make("b", ["backend-2/http"]),
+        make("c", ["backend-1/http"]),
+        make("x", ["receiver"], exclusive=True),
+    ]
+    rec = Recorder()
+    done = run_concurrently(drills, rec, {})
+    assert set(done) == {"a", "b", "c", "x"}
+    assert rec.overlap("a", "b")
+    assert not rec.overlap("a", "c")
+    assert not any(rec.overlap("x", other) for other in "abc")
+
+
+def test_ordering_constraints_are_respected() -> None:
+    drills = [make("first", ["backend-1/x"]), make("second", ["backend-2/y"])]
+    rec = Recorder()
+    run_concurrently(drills, rec, {"first": {"second"}})
+    assert rec.spans["second"][1] <= rec.spans["first"][0]
+
+
+def test_a_drill_opening_another_drills_group_runs_after_it() -> None:
+    catalog = load_catalog()
+    after = order_constraints(list(catalog.scenarios.values()), TIMERS)
+    # db-down pages BackendHighErrorRate on backend-1 as a side effect: http-5xx expects that page.
+    assert "http-5xx" in after["db-down"]
+    # probes-failing-everywhere inhibits the warning probe-failing expects to be notified.
+    assert "probe-failing" in after["probes-failing-everywhere"]
+    # No drill waits for itself, and no two drills wait for each other.
+    for name, before in after.items():
+        assert name not in before
+        assert all(name not in after[other] for other in before)

@@ -1,0 +1,85 @@
+"""The prompt mix: every tool and peer agent gets enough traffic, each prompt makes the
+simulated model call exactly the intended tools, and only attack prompts trip the guardrail."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from sample_backend.faults import KNOWN_AGENTS, KNOWN_TOOLS
+from sample_backend.loadgen.prompts import CYCLE, FORBIDDEN_ADMIN_PROMPTS, GUARDRAIL_PROMPTS, MIX, Schedule
+from sample_backend.loadgen.settings import LoadgenSettings
+from sample_backend.upstreams.planner import plan_tool_calls
+
+guardrail = pytest.importorskip("sample_backend.app.guardrail")
+tools = pytest.importorskip("sample_backend.app.tools")
+
+OFFERED = {s["function"]["name"]: s["function"]["parameters"] for s in tools.TOOL_SCHEMAS} | {
+    "delegate_to_agent": {
+        "type": "object",
+        "properties": {"agent": {"type": "string", "enum": list(KNOWN_AGENTS)}, "task": {"type": "string"}},
+        "required": ["agent", "task"],
+    }
+}
+EXPECTED = {
+    "weather": ["weather"],
+    "search_docs": ["search_docs"],
+    "crm_lookup": ["crm_lookup"],
+    "calculator": ["calculator"],
+    "research-agent": ["research-agent"],
+    "billing-agent": ["billing-agent"],
+    "chat": [],
+    "weather+calculator": ["weather", "calculator"],
+    "admin_reset_cache": ["admin_reset_cache"],
+}
+
+
+def targets_hit(text: str) -> list[str]:
+    return [
+        c.arguments["agent"] if c.name == "delegate_to_agent" else c.name
+        for c in plan_tool_calls(text, OFFERED)
+    ]
+
+
+def tripped(text: str) -> bool:
+    return any(p.search(text) for patterns in guardrail.RULES.values() for p in patterns)
+
+
+@pytest.mark.parametrize(("kind", "text"), [(k, t) for k, (_, _, texts) in MIX.items() for t in texts])
+def test_each_steady_prompt_calls_exactly_its_tools(kind: str, text: str) -> None:
+    assert targets_hit(text) == EXPECTED[kind]
+    assert not tripped(text), f"steady prompt trips the guardrail: {text!r}"
+
+
+@pytest.mark.parametrize("text", GUARDRAIL_PROMPTS)
+def test_guardrail_prompts_trip_the_guardrail(text: str) -> None:
+    assert tripped(text)
+
+
+@pytest.mark.parametrize("text", FORBIDDEN_ADMIN_PROMPTS)
+def test_forbidden_prompts_call_the_admin_tool(text: str) -> None:
+    assert targets_hit(text) == ["admin_reset_cache"]
+    assert not tripped(text)
+
+
+def test_every_tool_and_agent_gets_enough_traffic_per_instance() -> None:
+    defaults = LoadgenSettings()
+    per_instance = defaults.rate / len(defaults.target_urls)
+    hits: Counter[str] = Counter()
+    for kind, (share, _, _) in MIX.items():
+        for target in EXPECTED[kind]:
+            hits[target] += share
+    rates = {t: per_instance * n / CYCLE for t, n in hits.items()}
+    assert set(rates) == set(KNOWN_TOOLS) | set(KNOWN_AGENTS)
+    # Per-tool / per-agent error-rate alerts need at least ~0.3 calls/s per instance;
+    # the admin tool is the exception: legitimate admin use is rare by nature.
+    assert all(r >= 0.3 for t, r in rates.items() if t != "admin_reset_cache"), rates
+
+
+def test_schedule_follows_the_shares() -> None:
+    schedule = Schedule(seed=3)
+    kinds = Counter(schedule.next().kind for _ in range(CYCLE * 4))
+    assert kinds == Counter({k: share * 4 for k, (share, _, _) in MIX.items()})
+    admin = [p for p in (schedule.next() for _ in range(CYCLE)) if p.role == "admin"]
+    assert {p.kind for p in admin} == {"admin_reset_cache"}
