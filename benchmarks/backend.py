@@ -246,7 +246,7 @@ async def _mixed(url: str, count: int, offset: int, concurrency: int = 16) -> No
 
     async def one(http: httpx.AsyncClient, i: int) -> None:
         kind = i % 10
-        if kind < 3:
+        if kind < 2:
             await http.post(f"{url}/ag-ui/events", json=_body(PROMPTS[i % len(PROMPTS)]), headers=good)
         elif kind < 5:
             await http.get(f"{url}/unknown/{uuid.uuid4()}")
@@ -291,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--clients", type=int, default=16, help="concurrent SSE clients (default 16)")
-    add("--runs", type=int, default=600, help="runs measured per set-up (default 600)")
-    add("--batches", type=int, default=6, help="alternating batches the runs are split into (default 6)")
+    add("--runs", type=int, default=400, help="runs measured per set-up (default 400)")
+    add("--batches", type=int, default=4, help="alternating batches the runs are split into (default 4)")
     add("--warmup", type=int, default=30, help="unmeasured runs per set-up before measuring (default 30)")
     add("--small", type=int, default=1000, help="first series-count checkpoint (default 1000)")
     add("--large", type=int, default=10000, help="second series-count checkpoint (default 10000)")

@@ -1,7 +1,7 @@
 """``python -m stack``: the command line, as a registry of subcommands.
 
-Built in: ``up``, ``down``, ``status``. Another package adds a subcommand without touching
-this file by shipping ``stack/<package>/commands.py`` that calls :func:`register`::
+Built in: ``up``, ``down``, ``status``, ``render``. Another package adds a subcommand
+without touching this file by shipping ``stack/<package>/commands.py`` that calls :func:`register`::
 
     from stack.cli import Command, register
 
@@ -64,14 +64,22 @@ def register(command: Command) -> None:
     COMMANDS[command.name] = command
 
 
+def _add_port_arguments(parser: argparse.ArgumentParser) -> None:
+    for name in _PORT_FLAGS:
+        parser.add_argument(f"--{name}-port", type=int, metavar="PORT", dest=_PORT_FLAGS[name])
+
+
+def _add_drill_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--drill", action="store_true", default=None, help="1 s intervals, compressed rules")
+    parser.add_argument("--factor", type=float, help="time-compression factor in drill mode (default 60)")
+
+
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     """``--run-dir``, ``--drill``, ``--factor`` and one ``--<component>-port`` per component;
     unset flags fall back to ``STACK_*`` environment variables, then the defaults."""
     parser.add_argument("--run-dir", type=Path, help="state, logs and data (default .stack)")
-    parser.add_argument("--drill", action="store_true", default=None, help="1 s intervals, compressed rules")
-    parser.add_argument("--factor", type=float, help="time-compression factor in drill mode (default 60)")
-    for name in _PORT_FLAGS:
-        parser.add_argument(f"--{name}-port", type=int, metavar="PORT", dest=_PORT_FLAGS[name])
+    _add_drill_arguments(parser)
+    _add_port_arguments(parser)
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
@@ -101,34 +109,56 @@ def _run_dir(args: argparse.Namespace) -> Path:
 def _configure_up(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
     parser.add_argument("--compose", action="store_true", help="use docker compose instead of processes")
+    parser.add_argument(
+        "--ci",
+        action="store_true",
+        help="with --compose: the light CI variant (implies --drill; no Grafana, Loki, Tempo, Alloy)",
+    )
     parser.add_argument("--timeout", type=float, help="seconds to wait for readiness (default 60)")
     parser.add_argument("--no-loadgen", action="store_true", help="do not start the load generator")
 
 
-def _compose_up(args: argparse.Namespace) -> int:
+def _compose(args: argparse.Namespace, verb: str, *command: str) -> int:
+    """Run ``docker compose <command>`` with the files (and renders) the flags ask for.
+    Exit 2 without a Docker engine, 1 when a file cannot be rendered."""
+    from stack.native.compose import ComposeUnavailable, plan_compose
+    from stack.native.render import RenderError
     from stack.native.settings import REPO_ROOT
 
-    if shutil.which("docker") is None:
-        print(
-            "up --compose: no `docker` on PATH; install Docker, or run the native stack: python -m stack up"
+    settings = settings_from_args(args)
+    ci = bool(getattr(args, "ci", False))
+    # `down` renders nothing: compose needs the files only to name the project's services.
+    render = verb == "up"
+    try:
+        plan = plan_compose(
+            settings.run_dir,
+            drill=bool(settings.drill) or ci,
+            ci=ci,
+            factor=settings.factor,
+            environ=os.environ if render else {},
+            docker=shutil.which("docker"),
+            provisioning_dir=settings.provisioning_dir,
+            render=render,
         )
+    except ComposeUnavailable as exc:
+        print(f"{verb} --compose: {exc}")
         return 2
-    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        print("up --compose: no Docker engine answers `docker info`; start one, or run: python -m stack up")
-        return 2
-    files = [REPO_ROOT / "compose.yaml"] + ([REPO_ROOT / "compose.drill.yaml"] if args.drill else [])
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        print(f"up --compose: {', '.join(missing)} not found")
-        return 2
-    argv = ["docker", "compose", *(x for f in files for x in ("-f", str(f))), "up", "--detach", "--wait"]
-    return subprocess.run(argv, cwd=REPO_ROOT, check=False).returncode
+    except RenderError as exc:
+        print(f"{verb} --compose: {exc}", file=sys.stderr)
+        return 1
+    for path in plan.rendered:
+        print(f"rendered {path}")
+    argv = plan.argv(*command)
+    print("$ " + " ".join(argv), flush=True)
+    return subprocess.run(argv, cwd=REPO_ROOT, env=plan.environ(), check=False).returncode
 
 
 def _up(args: argparse.Namespace) -> int:
     if args.compose:
-        return _compose_up(args)
+        return _compose(args, "up", "up", "--detach", "--wait")
+    if args.ci:
+        print("up: --ci chooses the light compose variant; it needs --compose", file=sys.stderr)
+        return 2
     from stack.native import NativeStack, RenderError, StackError
 
     settings = settings_from_args(args)
@@ -160,7 +190,19 @@ def _configure_run_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", type=Path, help="the stack's run directory (default .stack)")
 
 
+def _configure_down(parser: argparse.ArgumentParser) -> None:
+    _configure_run_dir(parser)
+    parser.add_argument("--compose", action="store_true", help="`docker compose down` the compose bundle")
+    parser.add_argument("--drill", action="store_true", default=None, help="with --compose: as started")
+    parser.add_argument("--ci", action="store_true", help="with --compose: as started")
+
+
 def _down(args: argparse.Namespace) -> int:
+    if args.compose:
+        return _compose(args, "down", "down")
+    if args.ci:
+        print("down: --ci names the light compose variant; it needs --compose", file=sys.stderr)
+        return 2
     from stack.native import NativeStack, StackError
 
     run_dir = _run_dir(args)
@@ -208,8 +250,53 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+# --- render ---------------------------------------------------------------------------
+
+
+def _configure_render(parser: argparse.ArgumentParser) -> None:
+    _add_drill_arguments(parser)
+    parser.add_argument(
+        "--addresses",
+        choices=("native", "compose"),
+        default="compose",
+        help="compose service addresses as written (default), or the native stack's 127.0.0.1 ports",
+    )
+    parser.add_argument(
+        "--native-jobs",
+        action="store_true",
+        help="only the native stack's scrape jobs (no grafana, loki, tempo, alloy): the CI compose variant",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="directory to write into (created)")
+    _add_port_arguments(parser)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from stack.native.render import RenderError, compose_target, drill_of, native_target, render_tree
+
+    settings = settings_from_args(args)
+    # The native stack never has the compose-only components: --native-jobs is implied there.
+    target = compose_target(args.native_jobs) if args.addresses == "compose" else native_target(settings)
+    drill = drill_of(settings)
+    try:
+        rendered = render_tree(settings.provisioning_dir, args.out, target, drill, os.environ)
+    except RenderError as exc:
+        print(f"render failed: {exc}", file=sys.stderr)
+        return 1
+    files = [
+        rendered.prometheus_config,
+        *rendered.rule_files,
+        rendered.alertmanager_config,
+        *rendered.templates,
+        rendered.blackbox_config,
+    ]
+    mode = drill.describe() if drill else "production timers"
+    print(f"rendered {len(files)} files for {target.name} ({mode}) into {args.out}")
+    return 0
+
+
 register(Command("up", "Start the stack and wait until it is ready.", _configure_up, _up))
-register(Command("down", "Stop every process the stack started.", _configure_run_dir, _down))
+register(Command("down", "Stop every process the stack started.", _configure_down, _down))
+register(Command("render", "Write the rendered provisioning files.", _configure_render, _render))
 register(Command("status", "Show the health of every component.", _configure_status, _status))
 
 

@@ -66,6 +66,8 @@ class BackendSettings(BaseSettings):
     token_budget_daily: int = Field(default=2_000_000, gt=0)
     # 256 KiB holds a long conversation; anything larger is a mistake or an attack.
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    # false: no tracer set-up, no spans, no HTTP RED middleware, no exemplars — the
+    # baseline the benchmark compares the instrumented service against.
     telemetry_enabled: bool = True
 
     @field_validator("auth_tokens")

@@ -84,7 +84,7 @@ class BackendMetrics:
         )
         self.runs = Counter(
             "agent_runs",
-            "Agent runs by how they ended (finished or error).",
+            "Agent runs by how they ended (finished, error, or cancelled when the client left).",
             ["outcome"],
             registry=r,
         )

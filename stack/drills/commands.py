@@ -49,6 +49,9 @@ def _attach_or_start(args: argparse.Namespace, err: Any) -> tuple[Any, bool]:
             )
         return stack, False
     print(f"no drill-mode stack running in {settings.run_dir}; starting one ...", file=err)
+    from stack.drills.profile import apply_drill_load
+
+    apply_drill_load()
     fresh = NativeStack(settings.model_copy(update={"drill": True}))
     fresh.start()
     print(f"stack ready in {fresh.ready_seconds:.1f} s", file=err)

@@ -144,6 +144,13 @@ class DrillSession:
 
     # --- running ---------------------------------------------------------------------
 
+    def estimate(self, scenario: Scenario) -> float:
+        """Rough length of a drill from its floors: the slowest alert to notify (inhibited
+        ones must fire too) plus the slowest to resolve."""
+        refs = [*scenario.expect, *scenario.inhibited]
+        floors = [self.timers.floor(r.alert, r.labels) for r in refs]
+        return max(f.notified for f in floors) + max(f.resolved for f in floors) + scenario.margin_seconds
+
     def run_one(self, scenario: Scenario) -> ScenarioResult:
         return run_scenario(self.ctx, scenario)
 
@@ -151,7 +158,10 @@ class DrillSession:
         """Every drill, concurrently where allowed; returns when all have finished."""
         t0 = time.monotonic()
         after = order_constraints(scenarios, self.timers)
-        finished = run_concurrently(scenarios, self.run_one, after, self.max_parallel)
+        # Longest drills first (they set the suite's length), exclusive ones after all others
+        # (nothing can overlap them anyway); ties keep the catalog order.
+        planned = sorted(scenarios, key=lambda s: (s.exclusive, -self.estimate(s)))
+        finished = run_concurrently(planned, self.run_one, after, self.max_parallel)
         return SuiteResult([finished[s.name] for s in scenarios], time.monotonic() - t0, self.factor)
 
 

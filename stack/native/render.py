@@ -1,20 +1,30 @@
-"""Render the provisioning files for the native stack.
+"""Render the provisioning files for where they run: the native stack or compose.
 
 The files in ``provisioning/`` are written for compose (``http://receiver:8300``,
-targets ``backend-1:8000``) and stay the source of truth. Natively:
+targets ``backend-1:8000``) and stay the source of truth. One code path renders them for
+both ways of running; a :class:`Target` says what differs:
 
-- every compose ``host:port`` becomes ``127.0.0.1:<port>`` (ports from :class:`StackSettings`);
-- scrape jobs of compose-only components (Grafana, Loki, Tempo, Alloy) are dropped;
-- each kept job gets relabelling that turns the ``instance`` label back into the compose
-  address, so alerts carry the same labels in both ways of running (``backend-1:8000``);
-- Alertmanager receiver URLs and the routing key take the ``ALERTMANAGER_*`` overrides
-  documented in ``alertmanager.yml``'s header (parsed from that comment, so the file
-  stays the one place that lists them); template paths become absolute;
-- in drill mode: 1 s scrape and evaluation intervals, rules time-compressed
-  (:mod:`stack.timecompress`), Alertmanager group timers divided by the same factor with a
-  1 s floor.
+- natively (:func:`native_target`), every compose ``host:port`` becomes
+  ``127.0.0.1:<port>`` (ports from :class:`StackSettings`), scrape targets of compose-only
+  components (Grafana, Loki, Tempo, Alloy) are dropped, and each kept job gets relabelling
+  that turns the ``instance`` label back into the compose address, so alerts carry the same
+  labels in both ways of running (``backend-1:8000``);
+- for compose (:func:`compose_target`), addresses stay as written; ``native_jobs`` drops
+  the same compose-only targets, for the light CI variant that does not run them.
+
+In both, Alertmanager receiver URLs and the routing key take the ``ALERTMANAGER_*``
+overrides of :data:`stack.alerting.URL_OVERRIDES`, and the templates are copied next to the
+rendered ``alertmanager.yml`` so its relative template paths work in a container too. With a
+:class:`Drill`: 1 s scrape and evaluation intervals, rules time-compressed
+(:mod:`stack.timecompress`), Alertmanager group timers divided by the same factor with a
+1 s floor.
 
 Rule files are copied byte for byte when not compressed, so their comments survive.
+
+Usage::
+
+    render_all(settings)                                        # the native runner
+    render_tree(prov, out, compose_target(), Drill(60), env)    # `python -m stack render`
 """
 
 from __future__ import annotations
@@ -24,24 +34,33 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from stack.alerting._urls import override_urls
 from stack.native.settings import StackSettings
 from stack.timecompress import Compression, parse_duration
 
 __all__ = [
+    "COMPOSE_ADDRESSES",
     "COMPOSE_ONLY_HOSTS",
+    "Drill",
     "RenderError",
     "Rendered",
+    "Target",
     "address_map",
-    "alertmanager_overrides",
+    "compose_target",
+    "drill_of",
+    "native_target",
     "render_alertmanager",
+    "render_alertmanager_dir",
     "render_all",
     "render_prometheus",
+    "render_prometheus_dir",
+    "render_tree",
 ]
 
 # The port each service listens on inside compose.
@@ -55,8 +74,9 @@ COMPOSE_ADDRESSES = {
     "alertmanager": 9093,
     "blackbox": 9115,
 }
+# Components only compose runs; the native stack (and the light CI compose variant) drop
+# their scrape targets, else their "target down" alert would fire.
 COMPOSE_ONLY_HOSTS = frozenset({"grafana", "loki", "tempo", "alloy", "collector", "otel-collector"})
-_OVERRIDE_LINE = re.compile(r"^#\s+(ALERTMANAGER_[A-Z0-9_]+)\s+(\S+)\s*$", re.MULTILINE)
 _HOST = re.compile(r"^(?:[a-z]+://)?([A-Za-z0-9_.-]+)(?::\d+)?(?:/.*)?$")
 
 
@@ -65,11 +85,48 @@ class RenderError(ValueError):
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where the rendered files run.
+
+    ``addresses`` maps a compose ``host:port`` to the address it becomes (empty: compose
+    keeps its own); targets on ``absent_hosts`` are dropped, and a job left with none goes.
+    """
+
+    name: str
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    absent_hosts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Drill:
+    """Drill mode: ``interval_seconds`` scrape/evaluation intervals, timers divided by ``factor``."""
+
+    factor: float
+    interval_seconds: int = 1
+
+    @property
+    def interval(self) -> str:
+        return f"{self.interval_seconds}s"
+
+    def rule_compression(self) -> Compression:
+        # No range shorter than four scrapes (rate() needs samples), no step below one.
+        return Compression(
+            self.factor, min_range_ms=4000 * self.interval_seconds, min_step_ms=1000 * self.interval_seconds
+        )
+
+    def describe(self) -> str:
+        return f"drill mode: {self.interval} intervals, factor {self.factor:g}"
+
+
+@dataclass(frozen=True)
 class Rendered:
+    """The files one render wrote (paths under its output directory)."""
+
     prometheus_config: Path
     alertmanager_config: Path
     blackbox_config: Path
     rule_files: list[Path]
+    templates: list[Path] = field(default_factory=list)
 
 
 def address_map(settings: StackSettings) -> dict[str, str]:
@@ -87,8 +144,26 @@ def address_map(settings: StackSettings) -> dict[str, str]:
     return {f"{host}:{port}": f"127.0.0.1:{native[host]}" for host, port in COMPOSE_ADDRESSES.items()}
 
 
+def native_target(settings: StackSettings) -> Target:
+    """127.0.0.1 addresses; no compose-only components, nor the load generator when the
+    stack runs without it."""
+    absent = COMPOSE_ONLY_HOSTS | (frozenset() if settings.loadgen else frozenset({"loadgen"}))
+    return Target("native", address_map(settings), absent)
+
+
+def compose_target(native_jobs: bool = False) -> Target:
+    """Compose addresses as written; ``native_jobs`` keeps only the native stack's jobs."""
+    return Target("compose", {}, COMPOSE_ONLY_HOSTS if native_jobs else frozenset())
+
+
+def drill_of(settings: StackSettings) -> Drill | None:
+    return Drill(settings.factor, settings.drill_interval_seconds) if settings.drill else None
+
+
 def _map_strings(value: Any, amap: Mapping[str, str]) -> Any:
     """Replace compose addresses in every string of a YAML value (keys untouched)."""
+    if not amap:
+        return copy.deepcopy(value)
     pattern = re.compile(r"(?<![A-Za-z0-9_.-])(" + "|".join(map(re.escape, amap)) + r")(?![0-9])")
 
     def walk(v: Any) -> Any:
@@ -132,82 +207,55 @@ def _target_host(target: str) -> str:
     return match.group(1) if match else target
 
 
-def _native_only(job: dict[str, Any], absent: frozenset[str]) -> dict[str, Any] | None:
+def _without_hosts(job: dict[str, Any], absent: frozenset[str]) -> dict[str, Any] | None:
     """The job without targets on ``absent`` hosts; None when nothing is left."""
+    if not absent or not job.get("static_configs"):
+        return job
     kept_configs = []
-    for static in job.get("static_configs") or []:
+    for static in job["static_configs"]:
         targets = [t for t in static.get("targets") or [] if _target_host(t) not in absent]
         if targets:
             kept_configs.append({**static, "targets": targets})
-    if job.get("static_configs") and not kept_configs:
-        return None
-    if job.get("static_configs"):
-        job = {**job, "static_configs": kept_configs}
-    return job
+    return {**job, "static_configs": kept_configs} if kept_configs else None
 
 
 def render_prometheus(
-    doc: dict[str, Any], settings: StackSettings, source: str = "prometheus.yml"
+    doc: dict[str, Any], target: Target, drill: Drill | None = None, source: str = "prometheus.yml"
 ) -> dict[str, Any]:
-    """The native Prometheus configuration for a loaded ``prometheus.yml``."""
+    """The Prometheus configuration for ``target`` from a loaded ``prometheus.yml``."""
     if not isinstance(doc, dict) or not isinstance(doc.get("scrape_configs"), list):
         raise RenderError(f"{source}: key 'scrape_configs' must be a list")
-    amap = address_map(settings)
-    # Compose-only components, and the load generator when this stack runs without it.
-    absent = COMPOSE_ONLY_HOSTS | (frozenset() if settings.loadgen else frozenset({"loadgen"}))
+    amap = target.addresses
     out = copy.deepcopy(doc)
     jobs = []
     for i, job in enumerate(out["scrape_configs"]):
         if not isinstance(job, dict) or "job_name" not in job:
             raise RenderError(f"{source}: scrape_configs[{i}] has no 'job_name'")
-        kept = _native_only(job, absent)
+        kept = _without_hosts(job, target.absent_hosts)
         if kept is None:
             continue
+        # A copy even without addresses: YAML anchors share objects between jobs.
         kept = _map_strings(kept, amap)
-        # Only the addresses this job can produce, to keep the rendered file readable.
-        used = {c: n for c, n in amap.items() if n in repr(kept)}
-        kept["relabel_configs"] = list(kept.get("relabel_configs") or []) + _instance_relabels(used)
-        if settings.drill:
-            interval = f"{settings.drill_interval_seconds}s"
+        if amap:
+            # Only the addresses this job can produce, to keep the rendered file readable.
+            used = {c: n for c, n in amap.items() if n in repr(kept)}
+            kept["relabel_configs"] = list(kept.get("relabel_configs") or []) + _instance_relabels(used)
+        if drill:
             for key in ("scrape_interval", "scrape_timeout"):
                 if key in kept:
-                    kept[key] = interval
+                    kept[key] = drill.interval
         jobs.append(kept)
     out["scrape_configs"] = jobs
     if "alerting" in out:
         out["alerting"] = _map_strings(out["alerting"], amap)
-    if settings.drill:
-        interval = f"{settings.drill_interval_seconds}s"
+    if drill:
         glob = out.setdefault("global", {}) or {}
         # The timeout must not exceed the interval; Prometheus refuses such a config.
-        glob.update(scrape_interval=interval, evaluation_interval=interval, scrape_timeout=interval)
+        glob.update(
+            scrape_interval=drill.interval, evaluation_interval=drill.interval, scrape_timeout=drill.interval
+        )
         out["global"] = glob
     return out
-
-
-def alertmanager_overrides(text: str) -> dict[str, str]:
-    """``{env var: default}``: the table of :mod:`stack.alerting` (the rules' own package),
-    on top of what the header comment of ``alertmanager.yml`` lists."""
-    table = dict(_OVERRIDE_LINE.findall(text))
-    try:
-        from stack.alerting import URL_OVERRIDES
-    except ImportError:  # pragma: no cover - the package ships with the rules
-        return table
-    return {**table, **URL_OVERRIDES}
-
-
-def _replace_exact(value: Any, replacements: Mapping[str, str], seen: set[str] | None = None) -> Any:
-    """Replace whole string values (never parts, never comments: the file's header lists
-    the defaults too)."""
-    if isinstance(value, str):
-        if value in replacements and seen is not None:
-            seen.add(value)
-        return replacements.get(value, value)
-    if isinstance(value, list):
-        return [_replace_exact(x, replacements, seen) for x in value]
-    if isinstance(value, dict):
-        return {k: _replace_exact(x, replacements, seen) for k, x in value.items()}
-    return value
 
 
 def _compress_route(route: dict[str, Any], compression: Compression, where: str) -> None:
@@ -226,32 +274,24 @@ def _compress_route(route: dict[str, Any], compression: Compression, where: str)
 
 def render_alertmanager(
     doc: dict[str, Any],
-    text: str,
-    settings: StackSettings,
-    source_dir: Path,
+    target: Target,
+    drill: Drill | None = None,
     environ: Mapping[str, str] | None = None,
     source: str = "alertmanager.yml",
 ) -> dict[str, Any]:
-    """The native Alertmanager configuration: overrides, addresses, template paths, timers."""
+    """The Alertmanager configuration for ``target``: URL overrides, addresses, timers.
+    Template paths stay as written (:func:`render_tree` copies the templates alongside)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("route"), dict):
         raise RenderError(f"{source}: key 'route' must be a mapping")
     environ = os.environ if environ is None else environ
-    table = {var: default for var, default in alertmanager_overrides(text).items() if environ.get(var)}
-    overrides = {default: environ[var] for var, default in table.items()}
-    seen: set[str] = set()
-    replaced = _replace_exact(copy.deepcopy(doc), overrides, seen)
-    unused = [var for var, default in table.items() if default not in seen]
-    if unused:
-        raise RenderError(
-            f"{source}: {', '.join(unused)} set, but no value in the file equals its default "
-            f"({', '.join(table[v] for v in unused)})"
-        )
-    out: dict[str, Any] = _map_strings(replaced, address_map(settings))
-    out["templates"] = [
-        t if Path(t).is_absolute() else str((source_dir / t).resolve()) for t in out.get("templates") or []
-    ]
-    if settings.drill:
-        _compress_route(out["route"], Compression(settings.factor), "route")
+    try:
+        # Overrides first: their defaults are written with compose addresses.
+        replaced = override_urls(doc, environ, source)
+    except ValueError as exc:
+        raise RenderError(str(exc)) from exc
+    out: dict[str, Any] = _map_strings(replaced, target.addresses)
+    if drill:
+        _compress_route(out["route"], Compression(drill.factor), "route")
     return out
 
 
@@ -273,23 +313,22 @@ _Dumper.add_representer(str, _str_presenter)
 def _write_yaml(path: Path, doc: dict[str, Any], source: Path, what: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
-        f"# Rendered by `python -m stack up` from {source} ({what}).\n"
-        "# Edit the source file, not this one: it is rewritten at every start.\n"
+        f"# Rendered by `python -m stack render` (or `up`) from {source} ({what}).\n"
+        "# Edit the source file, not this one: it is rewritten at every render.\n"
     )
     path.write_text(header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=110))
 
 
-def _load(path: Path) -> tuple[dict[str, Any], str]:
+def _load(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise RenderError(f"{path}: file not found")
-    text = path.read_text()
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise RenderError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
         raise RenderError(f"{path}: expected a mapping at the top level")
-    return doc, text
+    return doc
 
 
 def count_rule_groups(files: list[Path]) -> int:
@@ -307,45 +346,91 @@ def render_rules(src_dir: Path, dst_dir: Path, compression: Compression | None) 
         if compression is None:
             shutil.copyfile(src, dst)
         else:
-            doc, _ = _load(src)
             what = f"time-compressed by {compression.factor:g}, floor {compression.min_range_ms} ms"
-            _write_yaml(dst, compression.rules(doc), src, what)
+            _write_yaml(dst, compression.rules(_load(src)), src, what)
         written.append(dst)
     return written
 
 
+def copy_templates(doc: dict[str, Any], src_dir: Path, dst_dir: Path, source: str) -> list[Path]:
+    """Copy the files each relative ``templates`` glob matches from ``src_dir`` to the same
+    place under ``dst_dir`` (files the glob matched there before are removed first, so a
+    deleted template does not linger). Globs that leave ``src_dir`` cannot be mounted into
+    a container and are an error; absolute ones are left to the reader."""
+    written: list[Path] = []
+    for pattern in doc.get("templates") or []:
+        if not isinstance(pattern, str):
+            raise RenderError(f"{source}: templates entries must be strings, got {pattern!r}")
+        if Path(pattern).is_absolute():
+            continue
+        if ".." in Path(pattern).parts:
+            raise RenderError(f"{source}: templates entry {pattern!r} leaves the configuration's directory")
+        for stale in dst_dir.glob(pattern):
+            if stale.is_file():
+                stale.unlink()
+        for src in sorted(src_dir.glob(pattern)):
+            if src.is_file():
+                dst = dst_dir / src.relative_to(src_dir)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                written.append(dst)
+    return written
+
+
+def render_prometheus_dir(
+    provisioning_dir: Path, out_dir: Path, target: Target, drill: Drill | None = None
+) -> tuple[Path, list[Path]]:
+    """``out_dir/prometheus/prometheus.yml`` and its ``rules/``; returns both."""
+    mode = f"{target.name} addresses, " + (drill.describe() if drill else "production timers")
+    src = provisioning_dir / "prometheus" / "prometheus.yml"
+    out = out_dir / "prometheus" / "prometheus.yml"
+    _write_yaml(out, render_prometheus(_load(src), target, drill, str(src)), src, mode)
+    # rule_files are relative to prometheus.yml, so the rendered rules sit next to the rendered file.
+    compression = drill.rule_compression() if drill else None
+    rules = render_rules(provisioning_dir / "prometheus" / "rules", out.parent / "rules", compression)
+    return out, rules
+
+
+def render_alertmanager_dir(
+    provisioning_dir: Path,
+    out_dir: Path,
+    target: Target,
+    drill: Drill | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Path, list[Path]]:
+    """``out_dir/alertmanager/alertmanager.yml`` and its templates; returns both."""
+    mode = f"{target.name} addresses, " + (drill.describe() if drill else "production timers")
+    src = provisioning_dir / "alertmanager" / "alertmanager.yml"
+    out = out_dir / "alertmanager" / "alertmanager.yml"
+    rendered = render_alertmanager(_load(src), target, drill, environ, str(src))
+    _write_yaml(out, rendered, src, mode)
+    return out, copy_templates(rendered, src.parent, out.parent, str(src))
+
+
+def render_tree(
+    provisioning_dir: Path,
+    out_dir: Path,
+    target: Target,
+    drill: Drill | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Rendered:
+    """Render Prometheus (config and rules), Alertmanager (config and templates) and the
+    blackbox exporter's config from ``provisioning_dir`` into ``out_dir``, in the same
+    layout (``prometheus/``, ``alertmanager/``, ``blackbox/``), for ``target``."""
+    prom, rules = render_prometheus_dir(provisioning_dir, out_dir, target, drill)
+    am, templates = render_alertmanager_dir(provisioning_dir, out_dir, target, drill, environ)
+    # Nothing in it to render (it names no address); copied so the tree is complete.
+    bb_src = provisioning_dir / "blackbox" / "blackbox.yml"
+    if not bb_src.is_file():
+        raise RenderError(f"{bb_src}: file not found")
+    bb_out = out_dir / "blackbox" / "blackbox.yml"
+    bb_out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(bb_src, bb_out)
+    return Rendered(prom, am, bb_out, rules, templates)
+
+
 def render_all(settings: StackSettings, environ: Mapping[str, str] | None = None) -> Rendered:
     """Render every file the native stack needs into ``run_dir``."""
-    prov, run = settings.provisioning_dir, settings.run_dir
-    mode = (
-        f"drill mode: {settings.drill_interval_seconds}s intervals, factor {settings.factor:g}"
-        if settings.drill
-        else "addresses only"
+    return render_tree(
+        settings.provisioning_dir, settings.run_dir, native_target(settings), drill_of(settings), environ
     )
-
-    prom_src = prov / "prometheus" / "prometheus.yml"
-    prom_doc, _ = _load(prom_src)
-    prom_out = run / "prometheus" / "prometheus.yml"
-    _write_yaml(prom_out, render_prometheus(prom_doc, settings, str(prom_src)), prom_src, mode)
-    # rule_files are relative to prometheus.yml, so the rendered rules sit next to the rendered file.
-    compression = (
-        Compression(
-            settings.factor,
-            min_range_ms=4000 * settings.drill_interval_seconds,
-            min_step_ms=1000 * settings.drill_interval_seconds,
-        )
-        if settings.drill
-        else None
-    )
-    rules = render_rules(prov / "prometheus" / "rules", run / "prometheus" / "rules", compression)
-
-    am_src = prov / "alertmanager" / "alertmanager.yml"
-    am_doc, am_text = _load(am_src)
-    am_out = run / "alertmanager" / "alertmanager.yml"
-    rendered_am = render_alertmanager(am_doc, am_text, settings, am_src.parent, environ, str(am_src))
-    _write_yaml(am_out, rendered_am, am_src, mode)
-
-    blackbox = prov / "blackbox" / "blackbox.yml"
-    if not blackbox.is_file():
-        raise RenderError(f"{blackbox}: file not found")
-    return Rendered(prom_out, am_out, blackbox, rules)

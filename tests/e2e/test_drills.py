@@ -7,19 +7,23 @@ The run happens once (on first use) after the healthy-baseline window of
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from stack.drills import DrillSession, SuiteResult, load_catalog
 from stack.drills.observe import Observer
+from stack.drills.profile import DRILL_LOAD_ENV, DRILL_SUITE_FACTOR
 from stack.drills.report import Progress
 from stack.native import NativeStack
 from tests.e2e.conftest import record_figure
 
 pytestmark = pytest.mark.e2e
+
 
 CATALOG = load_catalog()
 # A healthy stack under load is watched this long before any drill.
@@ -42,7 +46,9 @@ def healthy_baseline_for(stack: NativeStack) -> dict[str, Any]:
             while time.monotonic() < deadline:
                 snap = obs.next_snapshot(obs.snapshot.at)
                 for a in snap.prometheus or []:
-                    seen["prometheus"].add(f"{a['labels']['alertname']} {a['state']} {a['labels'].get('instance', '')}")
+                    seen["prometheus"].add(
+                        f"{a['labels']['alertname']} {a['state']} {a['labels'].get('instance', '')}"
+                    )
                 for a in snap.alertmanager or []:
                     seen["alertmanager"].add(a["labels"]["alertname"])
             for d in obs.deliveries(start):
@@ -64,6 +70,8 @@ def drill_suite_for(stack: NativeStack) -> SuiteResult:
         with DrillSession.attach(stack, progress=verbose) as session:
             suite = session.run(list(CATALOG.scenarios.values()))
         _cache["suite"] = suite
+        # The whole run, for reading after a failure in CI.
+        (stack.run_dir / "drill-suite.json").write_text(json.dumps(suite.as_json(), indent=2))
         record_figure("drill suite wall time, s", suite.wall_seconds)
         overs = [a.over_floor for s in suite.scenarios for a in s.alerts if a.over_floor is not None]
         if overs:
@@ -72,14 +80,29 @@ def drill_suite_for(stack: NativeStack) -> SuiteResult:
     return result
 
 
+@pytest.fixture(scope="session")
+def drill_profile() -> Iterator[dict[str, str]]:
+    """The drill load and factor, in the environment before the session stack starts (the
+    runner reads STACK_* and passes LOADGEN_* on to the load generator); values already set
+    win. See stack.drills.profile for why drills need them."""
+    wanted = {**DRILL_LOAD_ENV, "STACK_FACTOR": f"{DRILL_SUITE_FACTOR:g}"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in wanted.items():
+            if key not in os.environ:
+                mp.setenv(key, value)
+        yield {key: os.environ[key] for key in wanted}
+
+
 @pytest.fixture(scope="module")
-def drill_suite(native_stack: NativeStack) -> SuiteResult:
+def drill_suite(drill_profile: dict[str, str], native_stack: NativeStack) -> SuiteResult:
     return drill_suite_for(native_stack)
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG.scenarios))
 def test_scenario(drill_suite: SuiteResult, name: str) -> None:
     result = drill_suite.get(name)
+    if result.known_issue and not result.ok:
+        pytest.xfail(f"known issue: {result.known_issue}\n{result.error}")
     problems = [result.error or "", *result.violations]
     assert result.ok, f"drill {name} failed:\n" + "\n".join(p for p in problems if p)
     scenario = CATALOG.scenarios[name]

@@ -1,4 +1,4 @@
-"""Paths and small helpers shared by the rule and configuration tests."""
+"""Paths and small functions shared by the rule and configuration tests."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ ALERTMANAGER_YML = PROVISIONING_DIR / "alertmanager" / "alertmanager.yml"
 TEMPLATES_DIR = PROVISIONING_DIR / "alertmanager" / "templates"
 BLACKBOX_YML = PROVISIONING_DIR / "blackbox" / "blackbox.yml"
 RUNBOOKS_MD = REPO_ROOT / "docs" / "runbooks.md"
+LOKI_RULES_DIR = PROVISIONING_DIR / "loki" / "rules"
 
 
 def load_yaml(path: Path) -> Any:

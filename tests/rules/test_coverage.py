@@ -5,15 +5,32 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import Any
 
 import pytest
 
 import stack.alerting
 from stack.alerting import AREAS, DASHBOARD_UIDS, SEVERITIES, alert_names, load_alert_rules, runbook_url
-from tests.rules._support import ALERTMANAGER_YML, RULE_TESTS_DIR, RUNBOOKS_MD, load_yaml, run_tool
+from tests.rules._support import (
+    ALERTMANAGER_YML,
+    LOKI_RULES_DIR,
+    RULE_TESTS_DIR,
+    RUNBOOKS_MD,
+    load_yaml,
+    run_tool,
+)
 
 ALERTS = load_alert_rules()
 NAMES = alert_names()
+# Log-based alerts, evaluated by Loki's ruler in the compose bundle: no promtool case can
+# cover LogQL, but they follow the same conventions and reach the same routes.
+LOG_ALERTS = [
+    rule
+    for path in sorted(LOKI_RULES_DIR.rglob("*.yaml"))
+    for group in load_yaml(path)["groups"]
+    for rule in group["rules"]
+    if "alert" in rule
+]
 
 
 def expected_receivers(severity: str, area: str, name: str) -> list[str]:
@@ -66,13 +83,14 @@ def test_alert_has_labels_and_annotations(rule: stack.alerting.AlertRule) -> Non
 
 def test_every_alert_has_a_runbook_section() -> None:
     headings = set(re.findall(r"^### (\S+)\s*$", RUNBOOKS_MD.read_text(encoding="utf-8"), flags=re.MULTILINE))
-    assert sorted(set(NAMES) - headings) == [], "alerts without a runbook section"
-    assert sorted(headings - set(NAMES)) == [], "runbook sections of alerts that do not exist"
+    every_alert = set(NAMES) | {rule["alert"] for rule in LOG_ALERTS}
+    assert sorted(every_alert - headings) == [], "alerts without a runbook section"
+    assert sorted(headings - every_alert) == [], "runbook sections of alerts that do not exist"
 
 
 def test_every_runbook_section_has_its_parts() -> None:
     text = RUNBOOKS_MD.read_text(encoding="utf-8")
-    for name in NAMES:
+    for name in [*NAMES, *(rule["alert"] for rule in LOG_ALERTS)]:
         section = text.split(f"\n### {name}\n", 1)[1].split("\n### ", 1)[0]
         for part in ("Meaning", "Impact", "First checks", "Mitigation", "Escalation", "Reproduce"):
             assert f"**{part}:**" in section, f"runbook of {name} lacks {part}"
@@ -133,3 +151,36 @@ def test_every_alert_routes_to_its_receivers(name: str) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ",".join(want)
+
+
+def test_there_is_a_log_based_alert() -> None:
+    assert [rule["alert"] for rule in LOG_ALERTS] == ["AuthFailureBurstFromClient"]
+
+
+@pytest.mark.parametrize("rule", LOG_ALERTS, ids=lambda r: str(r["alert"]))
+def test_log_alert_follows_the_conventions(rule: dict[str, Any]) -> None:
+    labels, annotations = rule["labels"], rule["annotations"]
+    assert labels["severity"] in SEVERITIES
+    assert labels["area"] in AREAS
+    assert annotations["summary"] and "{{" not in annotations["summary"]
+    assert "{{ $labels." in annotations["description"]
+    assert annotations["runbook_url"] == runbook_url(rule["alert"])
+    assert annotations["dashboard"] in {f"http://localhost:3000/d/{uid}" for uid in DASHBOARD_UIDS}
+
+
+@pytest.mark.rules
+@pytest.mark.parametrize("rule", LOG_ALERTS, ids=lambda r: str(r["alert"]))
+def test_log_alert_routes_to_its_receivers(rule: dict[str, Any]) -> None:
+    name, labels = rule["alert"], rule["labels"]
+    want = expected_receivers(labels["severity"], labels["area"], name)
+    result = run_tool(
+        "amtool",
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ALERTMANAGER_YML}",
+        f"--verify.receivers={','.join(want)}",
+        f"alertname={name}",
+        *(f"{k}={v}" for k, v in sorted(labels.items())),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

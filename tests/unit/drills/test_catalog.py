@@ -105,7 +105,7 @@ def test_a_bad_not_drillable_list_is_named(tmp_path: Path) -> None:
 
 def test_unknown_scenario_names_are_refused_with_the_known_ones() -> None:
     catalog = load_catalog()
-    with pytest.raises(CatalogError, match="unknown scenario 'nope'; known: .*http-5xx"):
+    with pytest.raises(CatalogError, match=r"unknown scenario 'nope'; known: .*http-5xx"):
         catalog.select(["nope"])
 
 
@@ -130,6 +130,9 @@ def scenario(resources: list[str], exclusive: bool = False) -> Scenario:
         (["backend-1"], ["backend-1/http"], True),
         (["backend-1/db"], ["backend-1/db-pool"], False),
         (["backend-1/http", "slo/latency"], ["backend-2/http", "slo/latency"], True),
+        # "~" only relies on a resource: many may, never beside one that disturbs it.
+        (["~throughput"], ["~throughput"], False),
+        (["throughput"], ["~throughput"], True),
     ],
 )
 def test_resources_overlap_by_path_prefix(a: list[str], b: list[str], conflict: bool) -> None:

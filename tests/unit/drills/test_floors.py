@@ -17,7 +17,9 @@ def test_the_floor_formula() -> None:
 
 
 def test_for_rounds_up_to_whole_evaluations_and_a_live_group_costs_its_interval() -> None:
-    f = Floor(scrape=15, evaluation=15, for_=20, keep_firing_for=0, group_wait=30, group_interval=300, drain=0)
+    f = Floor(
+        scrape=15, evaluation=15, for_=20, keep_firing_for=0, group_wait=30, group_interval=300, drain=0
+    )
     assert f.firing == 15 + 15 + 30
     assert f.notified == 60 + 30
     assert Floor(**{**f.__dict__, "refire": True}).notified == 60 + 300

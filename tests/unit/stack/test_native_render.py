@@ -1,5 +1,5 @@
 """Rendering the provisioning files for the native stack changes addresses (and, in drill
-mode, timers) and nothing else."""
+mode, timers) and nothing else; URL overrides replace whole values."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from stack.native.render import (
+    Drill,
     RenderError,
     address_map,
-    alertmanager_overrides,
+    drill_of,
+    native_target,
     render_alertmanager,
     render_all,
     render_prometheus,
@@ -59,6 +61,7 @@ scrape_configs:
       - targets: ["loki:3100", "upstreams:8100"]
 """
 
+# The header repeats the defaults: overrides match parsed values, never comments.
 ALERTMANAGER_YML = """# Header
 #   ALERTMANAGER_PAGERDUTY_URL           http://receiver:8300/pagerduty/v2/enqueue
 #   ALERTMANAGER_PAGERDUTY_ROUTING_KEY   bundle-receiver-routing-key
@@ -89,6 +92,15 @@ def settings(**kw: Any) -> StackSettings:
     return StackSettings(backend_1_port=18001, backend_2_port=18002, blackbox_port=19115, **kw)
 
 
+def prometheus(doc: dict[str, Any], s: StackSettings) -> dict[str, Any]:
+    """What the native runner renders for ``s``."""
+    return render_prometheus(doc, native_target(s), drill_of(s))
+
+
+def alertmanager(text: str, s: StackSettings, env: dict[str, str]) -> dict[str, Any]:
+    return render_alertmanager(yaml.safe_load(text), native_target(s), drill_of(s), env)
+
+
 def test_address_map_follows_the_configured_ports() -> None:
     amap = address_map(settings(receiver_port=18300))
     assert amap["backend-1:8000"] == "127.0.0.1:18001"
@@ -98,7 +110,7 @@ def test_address_map_follows_the_configured_ports() -> None:
 
 
 def test_prometheus_addresses_rendered_compose_only_targets_dropped() -> None:
-    out = render_prometheus(yaml.safe_load(PROMETHEUS_YML), settings())
+    out = prometheus(yaml.safe_load(PROMETHEUS_YML), settings())
     jobs = {j["job_name"]: j for j in out["scrape_configs"]}
     assert list(jobs) == ["backend", "blackbox-health", "blackbox-readiness", "mixed"]
     assert jobs["backend"]["static_configs"] == [
@@ -115,7 +127,7 @@ def test_prometheus_addresses_rendered_compose_only_targets_dropped() -> None:
 
 
 def test_instance_label_keeps_its_compose_spelling() -> None:
-    out = render_prometheus(yaml.safe_load(PROMETHEUS_YML), settings())
+    out = prometheus(yaml.safe_load(PROMETHEUS_YML), settings())
     jobs = {j["job_name"]: j for j in out["scrape_configs"]}
     relabels = jobs["backend"]["relabel_configs"]
     # Default the instance to the address, then map the native address back.
@@ -140,35 +152,34 @@ def test_instance_label_keeps_its_compose_spelling() -> None:
 def test_without_the_load_generator_its_job_is_dropped() -> None:
     doc = yaml.safe_load(PROMETHEUS_YML)
     doc["scrape_configs"].append({"job_name": "loadgen", "static_configs": [{"targets": ["loadgen:8200"]}]})
-    jobs = [j["job_name"] for j in render_prometheus(doc, settings(loadgen=False))["scrape_configs"]]
+    jobs = [j["job_name"] for j in prometheus(doc, settings(loadgen=False))["scrape_configs"]]
     assert "loadgen" not in jobs
-    assert "loadgen" in [j["job_name"] for j in render_prometheus(doc, settings())["scrape_configs"]]
+    assert "loadgen" in [j["job_name"] for j in prometheus(doc, settings())["scrape_configs"]]
 
 
 def test_drill_mode_sets_one_second_intervals() -> None:
-    out = render_prometheus(yaml.safe_load(PROMETHEUS_YML), settings(drill=True))
+    out = prometheus(yaml.safe_load(PROMETHEUS_YML), settings(drill=True))
     assert out["global"] == {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"}
     assert out["scrape_configs"][0]["scrape_interval"] == "1s"
 
 
 def test_prometheus_without_scrape_configs_names_the_key() -> None:
     with pytest.raises(RenderError, match="scrape_configs"):
-        render_prometheus({"global": {}}, settings(), "p.yml")
+        render_prometheus({"global": {}}, native_target(settings()), None, "p.yml")
 
 
-def test_alertmanager_overrides_come_from_the_header_and_the_alerting_table() -> None:
-    from stack.alerting import URL_OVERRIDES
+def test_an_override_whose_default_is_not_in_the_file_is_an_error() -> None:
+    text = ALERTMANAGER_YML.replace("http://receiver:8300/webhook/heartbeat", "http://elsewhere:1/")
+    with pytest.raises(RenderError, match="ALERTMANAGER_HEARTBEAT_URL is set, but its default"):
+        alertmanager(text, settings(), {"ALERTMANAGER_HEARTBEAT_URL": "http://x"})
 
-    table = alertmanager_overrides("#   ALERTMANAGER_EXTRA_URL   http://receiver:8300/webhook/extra\n")
-    assert table == {"ALERTMANAGER_EXTRA_URL": "http://receiver:8300/webhook/extra", **URL_OVERRIDES}
 
-
-def test_an_override_whose_default_is_not_in_the_file_is_an_error(tmp_path: Path) -> None:
-    text = "#   ALERTMANAGER_EXTRA_URL   http://receiver:8300/webhook/extra\n" + ALERTMANAGER_YML
-    with pytest.raises(RenderError, match="ALERTMANAGER_EXTRA_URL set, but no value"):
-        render_alertmanager(
-            yaml.safe_load(text), text, settings(), tmp_path, {"ALERTMANAGER_EXTRA_URL": "http://x"}
-        )
+def test_a_default_that_is_only_part_of_a_value_is_not_overridden() -> None:
+    text = ALERTMANAGER_YML.replace(
+        "url: http://receiver:8300/webhook/heartbeat", "url: http://receiver:8300/webhook/heartbeat/v2"
+    )
+    with pytest.raises(RenderError, match="ALERTMANAGER_HEARTBEAT_URL"):
+        alertmanager(text, settings(), {"ALERTMANAGER_HEARTBEAT_URL": "http://x"})
 
 
 @pytest.mark.parametrize(
@@ -181,50 +192,44 @@ def test_an_override_whose_default_is_not_in_the_file_is_an_error(tmp_path: Path
         "ALERTMANAGER_HEARTBEAT_URL",
     ],
 )
-def test_every_documented_override_changes_the_real_file(tmp_path: Path, var: str) -> None:
+def test_every_documented_override_changes_the_real_file(var: str) -> None:
     source = PROVISIONING / "alertmanager" / "alertmanager.yml"
     if not source.is_file():
         pytest.skip("provisioning/alertmanager/alertmanager.yml not written yet")
     text = source.read_text()
-    assert var in alertmanager_overrides(text)
-    plain = render_alertmanager(yaml.safe_load(text), text, settings(), source.parent, {})
-    changed = render_alertmanager(
-        yaml.safe_load(text), text, settings(), source.parent, {var: "https://x.test/v"}
-    )
+    plain = alertmanager(text, settings(), {})
+    changed = alertmanager(text, settings(), {var: "https://x.test/v"})
     assert "https://x.test/v" not in repr(plain)
     assert repr(changed).count("https://x.test/v") == 1
 
 
-def test_alertmanager_urls_rendered_and_overridden(tmp_path: Path) -> None:
+def test_alertmanager_urls_rendered_and_overridden() -> None:
     env = {
         "ALERTMANAGER_PAGERDUTY_URL": "https://events.pagerduty.com/v2/enqueue",
         "ALERTMANAGER_PAGERDUTY_ROUTING_KEY": "k",
     }
-    out = render_alertmanager(
-        yaml.safe_load(ALERTMANAGER_YML), ALERTMANAGER_YML, settings(receiver_port=18300), tmp_path, env
-    )
+    out = alertmanager(ALERTMANAGER_YML, settings(receiver_port=18300), env)
     pd = out["receivers"][0]["pagerduty_configs"][0]
     assert pd == {"url": "https://events.pagerduty.com/v2/enqueue", "routing_key": "k"}
     assert out["receivers"][1]["webhook_configs"][0]["url"] == "http://127.0.0.1:18300/webhook/heartbeat"
-    assert out["templates"] == [str(tmp_path.resolve() / "templates/*.tmpl")]
+    # Relative as written: the templates are copied next to the rendered file.
+    assert out["templates"] == ["templates/*.tmpl"]
     assert out["route"]["group_wait"] == "30s", "timers untouched outside drill mode"
 
 
-def test_alertmanager_drill_timers_compressed_with_a_one_second_floor(tmp_path: Path) -> None:
-    out = render_alertmanager(
-        yaml.safe_load(ALERTMANAGER_YML), ALERTMANAGER_YML, settings(drill=True), tmp_path, {}
-    )
+def test_alertmanager_drill_timers_compressed_with_a_one_second_floor() -> None:
+    out = alertmanager(ALERTMANAGER_YML, settings(drill=True), {})
     route = out["route"]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("1s", "5s", "4m")
     child = route["routes"][0]
     assert (child["group_wait"], child["group_interval"], child["repeat_interval"]) == ("0s", "1s", "1s")
 
 
-def test_alertmanager_bad_timer_names_its_path(tmp_path: Path) -> None:
+def test_alertmanager_bad_timer_names_its_path() -> None:
     doc = yaml.safe_load(ALERTMANAGER_YML)
     doc["route"]["routes"][0]["group_interval"] = "soon"
     with pytest.raises(RenderError, match=r"route\.routes\[0\]\.group_interval"):
-        render_alertmanager(doc, ALERTMANAGER_YML, settings(drill=True), tmp_path, {})
+        render_alertmanager(doc, native_target(settings()), Drill(60), {})
 
 
 def _fake_provisioning(root: Path) -> Path:
@@ -238,6 +243,8 @@ def _fake_provisioning(root: Path) -> Path:
         "groups:\n- name: a\n  rules:\n  - alert: A\n    expr: rate(x[5m]) > 0.05\n    for: 5m\n"
     )
     (prov / "alertmanager" / "alertmanager.yml").write_text(ALERTMANAGER_YML)
+    (prov / "alertmanager" / "templates").mkdir()
+    (prov / "alertmanager" / "templates" / "a.tmpl").write_text('{{ define "a" }}a{{ end }}\n')
     (prov / "blackbox" / "blackbox.yml").write_text("modules: {}\n")
     return prov
 
@@ -246,7 +253,26 @@ def test_render_all_copies_rules_verbatim_outside_drill_mode(tmp_path: Path) -> 
     prov = _fake_provisioning(tmp_path)
     rendered = render_all(settings(provisioning_dir=prov, run_dir=tmp_path / "run"), {})
     assert [p.read_text() for p in rendered.rule_files] == [(prov / "prometheus/rules/a.yml").read_text()]
-    assert rendered.prometheus_config.read_text().startswith("# Rendered by `python -m stack up`")
+    assert rendered.prometheus_config.read_text().startswith("# Rendered by `python -m stack render`")
+    assert rendered.templates == [tmp_path / "run" / "alertmanager" / "templates" / "a.tmpl"]
+    assert rendered.blackbox_config.read_text() == "modules: {}\n"
+
+
+def test_a_deleted_template_does_not_linger_in_the_rendered_tree(tmp_path: Path) -> None:
+    prov = _fake_provisioning(tmp_path)
+    s = settings(provisioning_dir=prov, run_dir=tmp_path / "run")
+    render_all(s, {})
+    (prov / "alertmanager" / "templates" / "a.tmpl").rename(prov / "alertmanager" / "templates" / "b.tmpl")
+    assert [p.name for p in render_all(s, {}).templates] == ["b.tmpl"]
+    assert sorted(p.name for p in (tmp_path / "run" / "alertmanager" / "templates").iterdir()) == ["b.tmpl"]
+
+
+def test_a_template_glob_outside_the_config_directory_is_an_error(tmp_path: Path) -> None:
+    prov = _fake_provisioning(tmp_path)
+    am = prov / "alertmanager" / "alertmanager.yml"
+    am.write_text(am.read_text().replace("templates: [templates/*.tmpl]", "templates: [../*.tmpl]"))
+    with pytest.raises(RenderError, match=r"templates entry '\.\./\*\.tmpl' leaves"):
+        render_all(settings(provisioning_dir=prov, run_dir=tmp_path / "run"), {})
 
 
 def test_render_all_compresses_rules_in_drill_mode(tmp_path: Path) -> None:

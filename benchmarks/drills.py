@@ -1,0 +1,96 @@
+"""``python -m benchmarks.drills``: figures of the alert drills on this machine.
+
+Prints the time native ``up`` takes to reach ready (normal and drill mode), the wall time of
+the whole drill suite, and per alert the time to notification against its floor.
+
+Each stack starts on free ports in a temporary directory, so a stack already running on the
+default ports is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from stack.drills import DrillSession, SuiteResult, load_catalog
+from stack.drills.report import Progress
+from stack.native import NativeStack, StackSettings
+
+PORT_FIELDS = (
+    "prometheus_port",
+    "alertmanager_port",
+    "blackbox_port",
+    "backend_1_port",
+    "backend_2_port",
+    "upstreams_port",
+    "loadgen_port",
+    "receiver_port",
+)
+
+
+def free_ports() -> dict[str, int]:
+    ports: set[int] = set()
+    while len(ports) < len(PORT_FIELDS):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.add(s.getsockname()[1])
+    return dict(zip(PORT_FIELDS, sorted(ports), strict=True))
+
+
+def up_to_ready(run_dir: Path, drill: bool, factor: float) -> tuple[NativeStack, float]:
+    settings = StackSettings(run_dir=run_dir, drill=drill, factor=factor).model_copy(update=free_ports())
+    stack = NativeStack(settings)
+    stack.start()
+    assert stack.ready_seconds is not None
+    return stack, stack.ready_seconds
+
+
+def report(suite: SuiteResult, up_normal: float, up_drill: float) -> str:
+    lines = [
+        f"native up to ready (normal mode): {up_normal:.1f} s",
+        f"native up to ready (drill mode):  {up_drill:.1f} s",
+        f"drill suite wall time: {suite.wall_seconds:.1f} s for {len(suite.scenarios)} drills "
+        f"(factor {suite.factor:g}; {sum(s.ok for s in suite.scenarios)} passed)",
+        "",
+        f"{'alert':<64} {'notified':>8} {'floor':>6} {'over':>6}  within floor + 1 s",
+    ]
+    for s in suite.scenarios:
+        for a in s.alerts:
+            got, floor = a.to_notification, a.floor.notified
+            verdict = "-" if got is None else ("yes" if got <= floor + 1 else "no")
+            shown = "-" if got is None else f"{got:.1f}"
+            over = "-" if got is None else f"{got - floor:+.1f}"
+            lines.append(f"{s.name + ': ' + a.name:<64} {shown:>8} {floor:>6.1f} {over:>6}  {verdict}")
+    failed = [s for s in suite.scenarios if not s.ok]
+    lines += ["", *(f"failed: {s.name}: {(s.error or '').splitlines()[0]}" for s in failed)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.drills", description=__doc__)
+    parser.add_argument("scenario", nargs="*", help="scenarios to run (default: the whole catalog)")
+    parser.add_argument(
+        "--factor", type=float, default=StackSettings().factor, help="time-compression factor"
+    )
+    parser.add_argument("--progress", action="store_true", help="print each hop as it happens")
+    args = parser.parse_args(argv)
+    catalog = load_catalog()
+    scenarios = catalog.select(args.scenario) if args.scenario else list(catalog.scenarios.values())
+    with tempfile.TemporaryDirectory(prefix="drill-bench-") as tmp:
+        normal, up_normal = up_to_ready(Path(tmp) / "normal", drill=False, factor=args.factor)
+        normal.stop()
+        stack, up_drill = up_to_ready(Path(tmp) / "drill", drill=True, factor=args.factor)
+        try:
+            with DrillSession.attach(stack, progress=Progress(sys.stderr, enabled=args.progress)) as session:
+                suite = session.run(scenarios)
+        finally:
+            stack.stop()
+    print(report(suite, up_normal, up_drill))
+    return 0 if suite.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

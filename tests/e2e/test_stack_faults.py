@@ -1,0 +1,90 @@
+"""Faults of the stack itself, with nothing lost. Each is a drill of the catalog (run once for
+the session by :mod:`tests.e2e.test_drills`); these tests assert what the stack fault proves:
+
+- Alertmanager stopped and started again while alerts fire: each notification arrives, once;
+- Prometheus restarted in the middle of a ``for``: the alert still fires and is notified;
+- the receiver answering 5xx: Alertmanager retries, the notification arrives after recovery;
+- one backend killed: the instance-down alert fires and only that instance's alerts are muted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stack.drills import ScenarioResult, SuiteResult
+from stack.native import NativeStack
+from tests.e2e.conftest import record_figure
+from tests.e2e.test_drills import drill_profile, drill_suite_for
+
+pytestmark = pytest.mark.e2e
+# Imported so that, run alone, this module's stack gets the drill load and factor too.
+__all__ = ["drill_profile"]
+
+
+@pytest.fixture(scope="module")
+def drill_suite(drill_profile: dict[str, str], native_stack: NativeStack) -> SuiteResult:
+    return drill_suite_for(native_stack)
+
+
+def passed(suite: SuiteResult, name: str) -> ScenarioResult:
+    result = suite.get(name)
+    assert result.ok, f"drill {name} failed:\n{result.error}\n{result.violations}"
+    return result
+
+
+def step(result: ScenarioResult, kind: str, action: str) -> dict[str, Any]:
+    found = [s for s in result.facts.get(kind, []) if s["action"] == action]
+    assert found, f"{result.name}: no {action} among {kind}: {result.facts}"
+    first: dict[str, Any] = found[0]
+    return first
+
+
+def test_alertmanager_restarted_while_alerts_fire_notifies_each_once(drill_suite: SuiteResult) -> None:
+    result = passed(drill_suite, "alertmanager-outage")
+    started_again = step(result, "undos", "stop")
+    for alert in result.alerts:
+        assert alert.firing is not None and alert.firing <= started_again["started"] + 0.5, (
+            f"{alert.name} fired at {alert.firing} s, after Alertmanager was back"
+        )
+        assert alert.to_notification is not None and alert.to_notification >= started_again["done"]
+        assert alert.notifications == {"slack/alerts": 1}, alert.notifications
+
+
+def test_prometheus_restarted_mid_for_still_fires(drill_suite: SuiteResult) -> None:
+    result = passed(drill_suite, "prometheus-restart")
+    restart = step(result, "steps", "restart")
+    alert = result.alerts[0]
+    assert alert.pending is not None and alert.pending <= restart["started"], "restart was not mid-`for`"
+    assert alert.firing is not None and alert.firing >= restart["done"]
+    assert alert.to_notification is not None
+    # Whether Prometheus 2.42 restored the `for` state (same activeAt) or started it again.
+    active_at = result.facts["active_at_seen"][alert.name]
+    record_figure(
+        "prometheus restart: distinct activeAt values seen (1 = for state restored)", len(active_at)
+    )
+
+
+def test_receiver_5xx_is_retried_and_delivered_after_recovery(drill_suite: SuiteResult) -> None:
+    result = passed(drill_suite, "receiver-outage")
+    recovered = step(result, "undos", "fail_receiver")
+    assert result.facts["undo_receiver_failure"]["failed_attempts"] > 0
+    alert = result.alerts[0]
+    assert alert.alertmanager is not None
+    # Alertmanager held the alert for longer than group_wait while the receiver still failed.
+    assert alert.alertmanager + alert.floor.group_wait < recovered["started"]
+    assert alert.to_notification is not None and alert.to_notification >= recovered["done"]
+    assert alert.notifications == {"slack/alerts": 1}, alert.notifications
+
+
+def test_a_killed_backend_fires_instance_down_and_only_its_alerts_are_muted(
+    drill_suite: SuiteResult, native_stack: NativeStack
+) -> None:
+    result = passed(drill_suite, "backend-down")
+    muted = result.facts.get("inhibited_by_expected", [])
+    assert any(m["alertname"] == "BackendProbeFailing" for m in muted), muted
+    assert all(m.get("instance") == "backend-2:8000" for m in muted), muted
+    # Started again when the drill cleared, so later tests see a full stack.
+    with native_stack.backend("backend-2") as admin:
+        assert admin.healthy("/health")
