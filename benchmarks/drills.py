@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from stack.drills import DrillSession, SuiteResult, load_catalog
+from stack.drills.profile import DRILL_SUITE_FACTOR, apply_drill_load
 from stack.drills.report import Progress
 from stack.native import NativeStack, StackSettings
 
@@ -73,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.drills", description=__doc__)
     parser.add_argument("scenario", nargs="*", help="scenarios to run (default: the whole catalog)")
     parser.add_argument(
-        "--factor", type=float, default=StackSettings().factor, help="time-compression factor"
+        "--factor",
+        type=float,
+        default=DRILL_SUITE_FACTOR,
+        help="time-compression factor (default: the e2e tier's)",
     )
     parser.add_argument("--progress", action="store_true", help="print each hop as it happens")
     args = parser.parse_args(argv)
@@ -82,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="drill-bench-") as tmp:
         normal, up_normal = up_to_ready(Path(tmp) / "normal", drill=False, factor=args.factor)
         normal.stop()
+        # The same load as the e2e tier (see stack.drills.profile).
+        apply_drill_load()
         stack, up_drill = up_to_ready(Path(tmp) / "drill", drill=True, factor=args.factor)
         try:
             with DrillSession.attach(stack, progress=Progress(sys.stderr, enabled=args.progress)) as session:
