@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from stack.drills import DrillSession, SuiteResult, load_catalog
-from stack.drills.profile import DRILL_SUITE_FACTOR, apply_drill_load
+from stack.drills.profile import DRILL_SUITE_FACTOR
 from stack.drills.report import Progress
 from stack.native import NativeStack, StackSettings
 
@@ -86,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="drill-bench-") as tmp:
         normal, up_normal = up_to_ready(Path(tmp) / "normal", drill=False, factor=args.factor)
         normal.stop()
-        # The same load as the e2e tier (see stack.drills.profile).
-        apply_drill_load()
         stack, up_drill = up_to_ready(Path(tmp) / "drill", drill=True, factor=args.factor)
         try:
             with DrillSession.attach(stack, progress=Progress(sys.stderr, enabled=args.progress)) as session:

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -104,18 +105,32 @@ def _text(content: Any) -> str:
 
 
 def openai_messages(run: RunRequest) -> list[dict[str, Any]]:
-    """System prompt, stored history, then the input's text messages, in OpenAI form.
+    """System prompt, stored history, then the input's new text messages, in OpenAI form.
 
-    Tool and activity messages from the client are left out: the model only sees tool
-    calls paired with their results, which the client's transcript may not have.
+    An AG-UI client sends the whole transcript with every turn, and the store already
+    holds the turns it took part in; input messages the stored history already has
+    (same role and text, each stored message matched once) are left out so the model
+    does not see a turn twice. The input's last message is always new: it is the turn
+    being asked. Tool and activity messages from the client are left out: the model
+    only sees tool calls paired with their results, which the client's transcript may
+    not have.
     """
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}, *run.history]
+    incoming: list[dict[str, Any]] = []
     for message in run.input.messages:
         role = getattr(message, "role", "")
         if role in ("user", "assistant", "system", "developer"):
             text = _text(getattr(message, "content", None))
             if text:
-                messages.append({"role": "system" if role == "developer" else role, "content": text})
+                incoming.append({"role": "system" if role == "developer" else role, "content": text})
+    stored = Counter((m.get("role"), m.get("content")) for m in run.history)
+    for item in incoming[:-1]:
+        key = (item["role"], item["content"])
+        if stored[key] > 0:
+            stored[key] -= 1
+            continue
+        messages.append(item)
+    messages.extend(incoming[-1:])
     return messages
 
 

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
-from sample_backend.app.api import agui, health, metrics
+from sample_backend.app.api import admin, agui, health, metrics
 from sample_backend.app.components import VERSION, Components
 from sample_backend.app.errors import install_error_handlers
 from sample_backend.app.middleware import RedMetricsMiddleware
@@ -69,6 +69,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(build_router(components.faults, settings.admin_token))
+    app.include_router(admin.build_router(components, settings.admin_token))
     if settings.telemetry_enabled:
         app.add_middleware(RedMetricsMiddleware, metrics=components.metrics)
         instrument_app(app)

@@ -6,7 +6,8 @@ price lists; a model not in the table is priced at :data:`DEFAULT_PRICE` and lab
 
 The budget counts tokens used since midnight UTC in
 ``agent_llm_token_budget_used_tokens`` against ``agent_llm_token_budget_limit_tokens``;
-it starts again at zero when the UTC day changes.
+it starts again at zero when the UTC day changes, or when an operator resets it
+(``POST /admin/token-budget/reset``, see :mod:`sample_backend.app.api.admin`).
 
 Usage::
 
@@ -58,6 +59,7 @@ class TokenBudget:
         self._metrics = metrics
         self._today = today
         self._day = today()
+        self.limit = limit
         self.used = 0
         metrics.token_budget_limit.set(limit)
         metrics.token_budget_used.set(0)
@@ -71,6 +73,12 @@ class TokenBudget:
         """Reset the gauge after midnight UTC even when no call happened (before a scrape)."""
         self._roll_day()
         self._metrics.token_budget_used.set(self.used)
+
+    def reset(self) -> int:
+        """Start a new budget day now; returns the tokens the ended one had used."""
+        self._day, previous, self.used = self._today(), self.used, 0
+        self._metrics.token_budget_used.set(0)
+        return previous
 
     def _roll_day(self) -> None:
         today = self._today()

@@ -10,7 +10,9 @@ back to the model as the tool's result; it does not fail the run.
 
 Faults: ``tool_errors`` makes HTTP tools' upstream answer 500 (``X-Simulate-Status``)
 and local tools raise; ``tool_latency`` delays HTTP tools upstream
-(``X-Simulate-Delay``) and local tools in process.
+(``X-Simulate-Delay``) and local tools in process; ``tool_credentials`` makes loading
+a tool's configured secret fail (``ERROR_CREDENTIALS`` before any upstream call), as
+when a secret store is unreachable or the mounted secret is missing.
 
 Usage::
 
@@ -170,14 +172,13 @@ class ToolRegistry:
         if tool == "search_docs":
             return await self._get(tool, "/search", {"q": _arg(args, "query", "q")})
         if tool == "crm_lookup":
-            if not self._crm_key:
-                raise _Failure("ERROR_CREDENTIALS", "no CRM credential configured (BACKEND_CRM_API_KEY)")
+            key = self._credential(tool)
             customer = _arg(args, "customer_id", "id", "customer")
             return await self._get(
                 tool,
                 f"/crm/customers/{urllib.parse.quote(customer, safe='')}",
                 None,
-                {"Authorization": f"Bearer {self._crm_key}"},
+                {"Authorization": f"Bearer {key}"},
             )
         await self._local_faults(tool)
         if tool == "calculator":
@@ -187,6 +188,17 @@ class ToolRegistry:
                 raise _Failure("ERROR_EXECUTION", str(exc)) from exc
         cleared = await self._cache.clear()  # admin_reset_cache
         return {"cleared_entries": cleared}
+
+    def _credential(self, tool: str) -> str:
+        """Load the tool's configured secret; ERROR_CREDENTIALS when it cannot be loaded."""
+        if self._faults.roll("tool_credentials", tool=tool) is not None:
+            raise _Failure(
+                "ERROR_CREDENTIALS",
+                f"could not load the {tool} credential (BACKEND_CRM_API_KEY): secret unavailable",
+            )
+        if not self._crm_key:
+            raise _Failure("ERROR_CREDENTIALS", "no CRM credential configured (BACKEND_CRM_API_KEY)")
+        return self._crm_key
 
     async def _local_faults(self, tool: str) -> None:
         latency = self._faults.roll("tool_latency", tool=tool)

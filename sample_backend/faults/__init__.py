@@ -11,7 +11,16 @@ Usage::
 from __future__ import annotations
 
 from sample_backend.faults.api import build_router
-from sample_backend.faults.catalog import FAULTS, KNOWN_AGENTS, KNOWN_TOOLS
+from sample_backend.faults.catalog import CREDENTIAL_TOOLS, FAULTS, KNOWN_AGENTS, KNOWN_TOOLS
 from sample_backend.faults.registry import FaultError, FaultRegistry, catalog
 
-__all__ = ["FAULTS", "KNOWN_AGENTS", "KNOWN_TOOLS", "FaultError", "FaultRegistry", "build_router", "catalog"]
+__all__ = [
+    "CREDENTIAL_TOOLS",
+    "FAULTS",
+    "KNOWN_AGENTS",
+    "KNOWN_TOOLS",
+    "FaultError",
+    "FaultRegistry",
+    "build_router",
+    "catalog",
+]

@@ -4,7 +4,9 @@ Guarded by the admin bearer token (constant-time comparison). With no token
 configured the router has no routes at all, so the API is off and every path under
 ``/admin/faults`` answers the app's ordinary 404. Bad input — unknown fault, bad
 parameters, a body that is not a JSON object — answers 400 with ``error`` saying what
-was wrong and ``valid`` listing the catalog; never a 500.
+was wrong and ``valid`` listing the catalog; never a 500. :func:`admin_denied` is the
+one admin check, shared with the backend's other admin routes
+(:mod:`sample_backend.app.api.admin`).
 
 Usage::
 
@@ -23,12 +25,16 @@ from starlette.concurrency import run_in_threadpool
 
 from sample_backend.faults.registry import FaultError, FaultRegistry
 
-__all__ = ["PREFIX", "build_router"]
+__all__ = ["PREFIX", "admin_denied", "build_router"]
 
 PREFIX = "/admin/faults"
 
 
-def _unauthorized(request: Request, admin_token: str) -> JSONResponse | None:
+def admin_denied(request: Request, admin_token: str) -> JSONResponse | None:
+    """The 401 answer when ``request`` lacks the admin bearer token, else None.
+
+    Shared by every admin route of the backend, so they all refuse alike.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -66,7 +72,7 @@ def build_router(registry: FaultRegistry, admin_token: str) -> APIRouter:
     @router.get("")
     def list_faults(request: Request) -> JSONResponse:
         """Every fault and traffic mode with its state and parameters."""
-        denied = _unauthorized(request, admin_token)
+        denied = admin_denied(request, admin_token)
         if denied:
             return denied
         return JSONResponse({"faults": registry.snapshot()})
@@ -74,7 +80,7 @@ def build_router(registry: FaultRegistry, admin_token: str) -> APIRouter:
     @router.put("/{name}")
     async def set_fault(name: str, request: Request) -> JSONResponse:
         """Switch a fault on with the JSON parameters in the body (empty body: defaults)."""
-        denied = _unauthorized(request, admin_token)
+        denied = admin_denied(request, admin_token)
         if denied:
             return denied
         try:
@@ -87,7 +93,7 @@ def build_router(registry: FaultRegistry, admin_token: str) -> APIRouter:
     @router.delete("/{name}")
     def clear_fault(name: str, request: Request) -> JSONResponse:
         """Switch one fault off."""
-        denied = _unauthorized(request, admin_token)
+        denied = admin_denied(request, admin_token)
         if denied:
             return denied
         try:
@@ -99,7 +105,7 @@ def build_router(registry: FaultRegistry, admin_token: str) -> APIRouter:
     @router.delete("")
     def clear_all(request: Request) -> JSONResponse:
         """Switch every fault and traffic mode off."""
-        denied = _unauthorized(request, admin_token)
+        denied = admin_denied(request, admin_token)
         if denied:
             return denied
         registry.clear_all()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "CREDENTIAL_TOOLS",
     "FAULTS",
     "KNOWN_AGENTS",
     "KNOWN_TOOLS",
@@ -32,6 +33,8 @@ __all__ = [
 # nothing during a drill.
 KNOWN_TOOLS = ("weather", "search_docs", "crm_lookup", "calculator", "admin_reset_cache")
 KNOWN_AGENTS = ("research-agent", "billing-agent")
+# The tools that load a credential from configuration; only these can fail to load one.
+CREDENTIAL_TOOLS = ("crm_lookup",)
 
 # Ten minutes is longer than any alert's `for` needs, and short enough that a forgotten
 # latency fault cannot wedge a client for good.
@@ -155,6 +158,19 @@ _SPECS = (
         "Tool calls take this much longer.",
         # Above the 1 s tool latency warning threshold.
         {"tool": _tool(), "seconds": _seconds(1.5, "each tool call")},
+    ),
+    FaultSpec(
+        "tool_credentials",
+        "fault",
+        "The tool's configured secret cannot be loaded, so every attempt ends ERROR_CREDENTIALS.",
+        {
+            "tool": ParamSpec(
+                "string",
+                "crm_lookup",
+                "Tool whose credential fails to load (only tools that need credentials).",
+                choices=CREDENTIAL_TOOLS,
+            )
+        },
     ),
     FaultSpec(
         "a2a_errors",

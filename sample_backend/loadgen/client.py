@@ -5,22 +5,25 @@ ended with ``RUN_FINISHED``), ``run_error`` (ended with ``RUN_ERROR``), ``incomp
 (closed without either), ``http_401`` / ``http_403`` / ``http_400`` / ``http_4xx`` /
 ``http_5xx`` (refused before streaming), ``network_error`` or ``timeout``.
 
+``answer`` is the assistant's text as the stream delivered it, so a multi-turn
+conversation can carry it into the next turn's transcript.
+
 Usage::
 
     result = await run_agent(client, "http://127.0.0.1:8001", "Hi", token="dev-user-token")
-    result.outcome, result.events
+    result.outcome, result.events, result.answer
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from ag_ui.core import RunAgentInput, UserMessage
+
+from sample_backend.loadgen.conversations import build_input
 
 __all__ = ["OUTCOMES", "RunResult", "build_input", "run_agent"]
 
@@ -44,21 +47,7 @@ class RunResult:
     outcome: str
     status: int | None = None
     events: list[str] = field(default_factory=list)
-
-
-def build_input(text: str) -> dict[str, Any]:
-    """A valid AG-UI RunAgentInput (camelCase JSON) with one user message, new thread."""
-    run = RunAgentInput(
-        thread_id=str(uuid.uuid4()),
-        run_id=str(uuid.uuid4()),
-        state={},
-        messages=[UserMessage(id=str(uuid.uuid4()), role="user", content=text)],
-        tools=[],
-        context=[],
-        forwarded_props={},
-    )
-    body: dict[str, Any] = run.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return body
+    answer: str = ""
 
 
 def _status_outcome(status: int) -> str:
@@ -75,11 +64,14 @@ async def run_agent(
     token: str | None,
     max_seconds: float = 60.0,
     authorization: str | None = None,
+    body: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run one agent turn against ``target``; never raises for a failed run.
 
     ``authorization`` overrides the header outright (attack traffic sends malformed ones);
     otherwise ``token`` is sent as a bearer token, or no header at all when it is None.
+    ``body`` is the RunAgentInput to send (a conversation's next turn); by default a
+    new thread with ``text`` as its only message.
     """
     headers = {"Accept": "text/event-stream"}
     if authorization is not None:
@@ -87,10 +79,14 @@ async def run_agent(
     elif token is not None:
         headers["Authorization"] = f"Bearer {token}"
     result = RunResult("incomplete")
+    parts: list[str] = []
     try:
         async with asyncio.timeout(max_seconds):
             async with client.stream(
-                "POST", f"{target}{EVENTS_PATH}", json=build_input(text), headers=headers
+                "POST",
+                f"{target}{EVENTS_PATH}",
+                json=body if body is not None else build_input(text),
+                headers=headers,
             ) as response:
                 result.status = response.status_code
                 if response.status_code >= 300:
@@ -108,6 +104,9 @@ async def run_agent(
                     kind = event.get("type") if isinstance(event, dict) else None
                     if isinstance(kind, str):
                         result.events.append(kind)
+                    if kind == "TEXT_MESSAGE_CONTENT" and isinstance(event.get("delta"), str):
+                        parts.append(event["delta"])
+                result.answer = "".join(parts)
                 if "RUN_ERROR" in result.events:
                     result.outcome = "run_error"
                 elif result.events and result.events[-1] == "RUN_FINISHED":

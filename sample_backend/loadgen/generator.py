@@ -1,8 +1,13 @@
 """The load generator: steady agent traffic plus the traffic modes, per target.
 
 Steady traffic is open-loop at ``rate`` runs/s over all targets (round-robin), each
-run a real SSE client reading the whole stream; ``concurrency`` bounds the runs in
-flight, so an overloaded backend lowers the rate instead of piling up connections.
+run a real SSE client reading the whole stream. Runs start on schedule whether or not
+earlier ones have ended, as real users keep arriving when a backend slows down; only
+``max_in_flight`` bounds them, and a run that would exceed it is dropped and counted
+in ``loadgen_runs_dropped_total{mode}``. Each target has its own prompt schedule, so
+every instance gets the mix's exact shares. Steady runs are turns of multi-turn
+conversations (:mod:`sample_backend.loadgen.conversations`): the same thread and a
+growing transcript for ``conversation_turns_min..max`` turns, ``think_seconds`` apart.
 
 Traffic modes are polled from each target's ``GET /admin/faults`` every
 ``poll_interval_seconds``; while ``auth_failure_spike``, ``guardrail_attack`` or
@@ -26,12 +31,13 @@ import logging
 import time
 import urllib.parse
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
 
 from sample_backend.loadgen.client import RunResult, run_agent
+from sample_backend.loadgen.conversations import Conversation, ConversationPool
 from sample_backend.loadgen.metrics import MODES, LoadgenMetrics
 from sample_backend.loadgen.prompts import FORBIDDEN_ADMIN_PROMPTS, GUARDRAIL_PROMPTS, Schedule
 from sample_backend.loadgen.settings import LoadgenSettings
@@ -51,7 +57,11 @@ def _label(target: str) -> str:
 
 
 async def _paced(rate: Callable[[], float], stop: asyncio.Event, fire: Callable[[], Awaitable[None]]) -> None:
-    """Call ``fire`` ``rate()`` times a second until ``stop``; ``rate`` is re-read every tick."""
+    """Call ``fire`` ``rate()`` times a second until ``stop``; ``rate`` is re-read every tick.
+
+    ``fire`` only launches work, it never waits for it, so the pace holds however slow
+    the runs are.
+    """
     next_at = time.monotonic()
     while not stop.is_set():
         await fire()
@@ -81,18 +91,25 @@ class LoadGenerator:
         self._attacks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._runs: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
-        self._steady_slots = asyncio.Semaphore(settings.concurrency)
-        self._attack_slots = {t: asyncio.Semaphore(settings.attack_concurrency) for t in self.targets}
-        self._seq = itertools.count()
+        # Runs in flight: steady over all targets, attack traffic per target.
+        self._steady_in_flight = 0
+        self._attack_in_flight = dict.fromkeys(self.targets, 0)
+        self.conversations = ConversationPool(
+            turns=(settings.conversation_turns_min, settings.conversation_turns_max),
+            think_seconds=settings.think_seconds,
+        )
         for target in self.targets:
+            metrics.conversations.labels(target=_label(target))
             for mode in TRAFFIC_MODES:
                 metrics.mode_active.labels(target=_label(target), mode=mode).set(0)
+        for mode in MODES:
+            metrics.dropped.labels(mode=mode)
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         s = self.settings
-        pool = s.concurrency + len(self.targets) * (s.attack_concurrency + 2)
+        pool = s.max_in_flight + len(self.targets) * (s.attack_concurrency + 2)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(s.run_timeout_seconds, connect=5.0),
             limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
@@ -106,7 +123,7 @@ class LoadGenerator:
             log.warning("LOADGEN_ADMIN_TOKEN is empty: traffic modes are off (no fault API to poll)")
         log.info(
             "load generator started",
-            extra={"targets": list(self.targets), "rate": s.rate, "concurrency": s.concurrency},
+            extra={"targets": list(self.targets), "rate": s.rate, "max_in_flight": s.max_in_flight},
         )
 
     async def stop(self) -> None:
@@ -131,17 +148,33 @@ class LoadGenerator:
     # --- steady traffic -----------------------------------------------------------------
 
     async def _steady(self) -> None:
-        schedule = Schedule()
+        schedules = {t: Schedule() for t in self.targets}
         targets = itertools.cycle(self.targets)
 
         async def fire() -> None:
-            # Waiting for a slot here is what bounds concurrency and lowers the rate.
-            await self._steady_slots.acquire()
-            prompt = schedule.next()
+            target = next(targets)
+            prompt = schedules[target].next()
+            if self._steady_in_flight >= self.settings.max_in_flight:
+                self.metrics.dropped.labels(mode="steady").inc()
+                return
+            conv = self.conversations.take(target, prompt.role)
+            if conv.turns_done == 0:
+                self.metrics.conversations.labels(target=_label(target)).inc()
             token = self.settings.admin_token if prompt.role == "admin" else self.settings.user_token
-            self._launch(next(targets), "steady", self._steady_slots, prompt.text, token=token)
+            self._steady_in_flight += 1
+            self._spawn(self._turn(conv, prompt.text, token))
 
         await _paced(lambda: self.settings.rate, self._stop, fire)
+
+    async def _turn(self, conv: Conversation, text: str, token: str) -> None:
+        """One turn of a steady conversation; the conversation carries its answer on."""
+        answer: str | None = None
+        try:
+            result = await self._one(conv.target, "steady", text, token, None, conv.input(text))
+            answer = result.answer if result.outcome == "finished" else None
+        finally:
+            self._steady_in_flight -= 1
+            self.conversations.finish(conv, text, answer)
 
     # --- traffic modes ------------------------------------------------------------------
 
@@ -203,39 +236,41 @@ class LoadGenerator:
                 self._attacks.pop(key).cancel()
 
     async def _attack(self, target: str, mode: str) -> None:
-        slots = self._attack_slots[target]
         n = itertools.count()
 
         async def fire() -> None:
-            await slots.acquire()
+            if self._attack_in_flight[target] >= self.settings.attack_concurrency:
+                self.metrics.dropped.labels(mode=mode).inc()
+                return
             i = next(n)
+            token: str | None = self.settings.user_token
+            authorization = None
             if mode == "auth_failure_spike":
                 # Missing, unknown and malformed credentials, as a credential-stuffing bot sends.
                 variants = (None, f"Bearer invalid-{uuid.uuid4().hex[:12]}", "Basic ZGV2OmRldg==")
-                self._launch(target, mode, slots, "Hello there!", token=None, authorization=variants[i % 3])
+                text, token, authorization = "Hello there!", None, variants[i % 3]
             elif mode == "guardrail_attack":
                 text = GUARDRAIL_PROMPTS[i % len(GUARDRAIL_PROMPTS)]
-                self._launch(target, mode, slots, text, token=self.settings.user_token)
             else:
                 text = FORBIDDEN_ADMIN_PROMPTS[i % len(FORBIDDEN_ADMIN_PROMPTS)]
-                self._launch(target, mode, slots, text, token=self.settings.user_token)
+            self._attack_in_flight[target] += 1
+            self._spawn(self._attack_one(target, mode, text, token, authorization))
 
         await _paced(lambda: self.modes[target].get(mode, 1.0), self._stop, fire)
 
+    async def _attack_one(
+        self, target: str, mode: str, text: str, token: str | None, authorization: str | None
+    ) -> None:
+        try:
+            await self._one(target, mode, text, token, authorization)
+        finally:
+            self._attack_in_flight[target] -= 1
+
     # --- running one request ------------------------------------------------------------
 
-    def _launch(
-        self,
-        target: str,
-        mode: str,
-        slots: asyncio.Semaphore,
-        text: str,
-        *,
-        token: str | None,
-        authorization: str | None = None,
-    ) -> None:
-        """Run in the background; the slot (already acquired) is released when it ends."""
-        task = asyncio.create_task(self._one(target, mode, slots, text, token, authorization))
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background; stop() waits for it (then cancels it)."""
+        task = asyncio.create_task(work)
         self._runs.add(task)
         task.add_done_callback(self._runs.discard)
 
@@ -243,11 +278,11 @@ class LoadGenerator:
         self,
         target: str,
         mode: str,
-        slots: asyncio.Semaphore,
         text: str,
         token: str | None,
         authorization: str | None,
-    ) -> None:
+        body: dict[str, Any] | None = None,
+    ) -> RunResult:
         assert self._client is not None
         self.metrics.in_flight.labels(mode=mode).inc()
         start = time.perf_counter()
@@ -259,11 +294,12 @@ class LoadGenerator:
                 token=token,
                 max_seconds=self.settings.run_timeout_seconds,
                 authorization=authorization,
+                body=body,
             )
             self._record(target, mode, result, time.perf_counter() - start)
+            return result
         finally:
             self.metrics.in_flight.labels(mode=mode).dec()
-            slots.release()
 
     def _record(self, target: str, mode: str, result: RunResult, seconds: float) -> None:
         label = _label(target)
@@ -276,7 +312,8 @@ class LoadGenerator:
         """What the generator is doing, for ``GET /status``."""
         return {
             "rate": self.settings.rate,
-            "concurrency": self.settings.concurrency,
+            "max_in_flight": self.settings.max_in_flight,
+            "conversations": {"started": self.conversations.started, "idle": self.conversations.idle()},
             "targets": {t: {"fault_api_ok": self.poll_ok[t], "modes": self.modes[t]} for t in self.targets},
             "runs": [
                 {"target": t, "mode": m, "outcome": o, "count": c}

@@ -44,6 +44,18 @@ class LoadgenMetrics:
             ["mode"],
             registry=registry,
         )
+        self.dropped = Counter(
+            "loadgen_runs_dropped",
+            "Runs not started because the in-flight cap was reached, by traffic mode.",
+            ["mode"],
+            registry=registry,
+        )
+        self.conversations = Counter(
+            "loadgen_conversations_started",
+            "Steady conversations (chat threads) started, by target instance.",
+            ["target"],
+            registry=registry,
+        )
         self.poll_errors = Counter(
             "loadgen_fault_poll_errors",
             "Failed polls of a target's GET /admin/faults, by reason.",

@@ -1,11 +1,14 @@
 """What the load generator asks: the steady prompt mix and the attack prompts.
 
 The steady mix is a fixed cycle of :data:`CYCLE` runs, shuffled once, so every tool
-and peer agent gets a known, steady share of the traffic (per-tool error-rate alerts
-need data all the time, not in bursts). At the default 6 runs/s over two instances,
-each instance sees per second: weather 0.6, calculator 0.6, search_docs 0.42,
-crm_lookup 0.42, research-agent 0.36, billing-agent 0.36, plain chat 0.3 and the
-admin tool (called legitimately by an admin) 0.12.
+and peer agent gets a known, steady share of the traffic (per-tool and per-agent
+error-rate alerts need data all the time, not in bursts). The load generator keeps one
+schedule per instance, so each instance gets exactly these shares. At the default 6
+runs/s over two instances, each instance sees per second: research-agent 0.72,
+billing-agent 0.72, weather 0.48, calculator 0.48, search_docs 0.42, crm_lookup 0.42,
+plain chat 0.24 and the admin tool (called legitimately by an admin) 0.06. Peer agents
+get the largest shares: a delegation is one call per run at most, and the per-agent
+rate windows are the thinnest of the bundle.
 
 The prompts are worded so that the simulated model picks exactly the intended tools
 and none trips the backend's guardrail; the attack prompts are worded to trip it.
@@ -49,11 +52,11 @@ _BILLING = ("the latest invoice", "a duplicate charge", "the plan upgrade", "a r
 
 # kind -> (share of the cycle, role, templates). Shares are out of CYCLE.
 MIX: dict[str, tuple[int, Role, tuple[str, ...]]] = {
-    "weather": (7, "user", tuple(f"What's the weather in {c} right now?" for c in _CITIES)),
-    "search_docs": (7, "user", tuple(f"Search the docs for {t}." for t in _TOPICS)),
-    "crm_lookup": (7, "user", tuple(f"Look up customer {n} in the CRM." for n in (1001, 1042, 2077, 3150))),
+    "weather": (5, "user", tuple(f"What's the weather in {c} right now?" for c in _CITIES)),
+    "search_docs": (4, "user", tuple(f"Search the docs for {t}." for t in _TOPICS)),
+    "crm_lookup": (4, "user", tuple(f"Look up customer {n} in the CRM." for n in (1001, 1042, 2077, 3150))),
     "calculator": (
-        7,
+        5,
         "user",
         (
             "Please calculate 12 * (3 + 4).",
@@ -62,17 +65,30 @@ MIX: dict[str, tuple[int, Role, tuple[str, ...]]] = {
             "Compute 2.5 * 8 - 3.",
         ),
     ),
-    "research-agent": (6, "user", tuple(f"Ask the research agent to summarise {t}." for t in _RESEARCH)),
-    "billing-agent": (6, "user", tuple(f"I have a billing question about {t}." for t in _BILLING)),
+    "research-agent": (9, "user", tuple(f"Ask the research agent to summarise {t}." for t in _RESEARCH)),
+    "billing-agent": (9, "user", tuple(f"I have a billing question about {t}." for t in _BILLING)),
     "chat": (
-        5,
+        4,
         "user",
         ("How should we plan a safe rollout?", "Any tips for writing a good postmortem?", "Hello there!"),
     ),
     # Two tools in one turn: parallel tool calls, as real models make them.
     "weather+calculator": (3, "user", tuple(f"Weather in {c}, and what is 18 * 4?" for c in _CITIES[:4])),
+    # A tool and a delegation in one turn: look something up, then hand the rest to a peer.
+    "search_docs+research-agent": (
+        3,
+        "user",
+        tuple(f"Search the docs for {t} and ask the research agent what is new." for t in _TOPICS[:4]),
+    ),
+    "crm_lookup+billing-agent": (
+        3,
+        "user",
+        tuple(f"Look up customer {n} in the CRM, then ask billing about the invoice." for n in (1042, 2077)),
+    ),
     # An administrator using the admin-only tool as intended (status OK, not a denial).
-    "admin_reset_cache": (2, "admin", ("Please reset cache for the assistant.",)),
+    # One in the cycle: each reset empties the cache every open conversation reads from,
+    # so a larger share would make healthy traffic look like a cold cache.
+    "admin_reset_cache": (1, "admin", ("Please reset cache for the assistant.",)),
 }
 CYCLE = sum(share for share, _, _ in MIX.values())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["LoadgenSettings", "SettingsError", "load_settings"]
@@ -29,12 +29,22 @@ class LoadgenSettings(BaseSettings):
     targets: str = "http://127.0.0.1:8001,http://127.0.0.1:8002"
     # Steady agent runs per second, over all targets together.
     rate: float = Field(default=6.0, gt=0, le=1000)
-    # Steady runs in flight at once, over all targets; a slow backend lowers the rate
-    # instead of piling up connections.
-    concurrency: int = Field(default=8, ge=1, le=1000)
+    # Steady traffic is open-loop: runs start at `rate` whether or not earlier ones have
+    # ended, as real users do. This only caps the runs in flight (over all targets) so a
+    # hung backend cannot exhaust the generator; a run that would exceed it is dropped and
+    # counted in loadgen_runs_dropped_total. 128 holds 12 runs/s (the drill load) through
+    # a 6 s slowdown on a busy host, where runs take longer still.
+    max_in_flight: int = Field(default=128, ge=1, le=10_000)
     # In-flight cap for each target's attack traffic (traffic modes), kept apart so an
     # attack cannot starve the steady traffic that the other alerts need.
     attack_concurrency: int = Field(default=16, ge=1, le=1000)
+    # Turns a steady conversation lasts (same threadId, growing transcript), drawn
+    # uniformly per conversation: chat users ask a few follow-ups, then start afresh.
+    conversation_turns_min: int = Field(default=2, ge=1, le=100)
+    conversation_turns_max: int = Field(default=6, ge=1, le=100)
+    # How long a user reads an answer before the next turn of the same conversation. Short,
+    # so few conversations are open at once and their histories stay warm in the cache.
+    think_seconds: float = Field(default=1.0, ge=0, le=600)
     user_token: str = Field(default="dev-user-token", min_length=1)
     # Also the fault-API token; empty disables traffic modes (nothing to poll).
     admin_token: str = "dev-admin-token"
@@ -59,6 +69,14 @@ class LoadgenSettings(BaseSettings):
         if len(set(urls)) != len(urls):
             raise ValueError("a target is listed twice")
         return ",".join(urls)
+
+    @field_validator("conversation_turns_max")
+    @classmethod
+    def _turns_ordered(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("conversation_turns_min")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least LOADGEN_CONVERSATION_TURNS_MIN ({low}), got {value}")
+        return value
 
     @property
     def target_urls(self) -> tuple[str, ...]:

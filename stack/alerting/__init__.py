@@ -2,8 +2,9 @@
 
 ``load_alert_rules()`` reads every alerting rule from ``provisioning/prometheus/rules/``;
 ``alert_names()`` lists their names (what drills and coverage tests iterate over);
-``apply_url_overrides()`` points Alertmanager's receivers at real services from environment
-variables when the stack renders ``alertmanager.yml``.
+``override_urls()`` points Alertmanager's receivers at real services from environment variables
+when the stack renders ``alertmanager.yml``: each default is replaced as a whole parsed value;
+``apply_url_overrides()`` does the same on the file's text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from stack.alerting._catalog import (
     load_alert_rules,
     runbook_url,
 )
-from stack.alerting._urls import URL_OVERRIDES, apply_url_overrides
+from stack.alerting._urls import URL_OVERRIDES, apply_url_overrides, override_urls
 
 __all__ = [
     "AREAS",
@@ -34,5 +35,6 @@ __all__ = [
     "alert_names",
     "apply_url_overrides",
     "load_alert_rules",
+    "override_urls",
     "runbook_url",
 ]

@@ -3,7 +3,7 @@
 Usage::
 
     for rule in load_alert_rules():
-        print(rule.name, rule.severity, rule.area, rule.for_)
+        print(rule.name, rule.severity, rule.area, rule.for_, rule.keep_firing_for)
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class AlertRule:
     annotations: dict[str, str] = field(default_factory=dict)
     group: str = ""
     file: Path = field(default_factory=Path)
+    # How long the alert stays firing after its condition clears ("0s": it resolves at once).
+    keep_firing_for: str = "0s"
 
     @property
     def severity(self) -> str:
@@ -75,6 +77,7 @@ def _rules_of(path: Path) -> list[AlertRule]:
                     annotations={str(k): str(v) for k, v in (raw.get("annotations") or {}).items()},
                     group=str(group.get("name", "")),
                     file=path,
+                    keep_firing_for=str(raw.get("keep_firing_for", "0s")),
                 )
             )
     return rules

@@ -1,6 +1,6 @@
 """What a drill does to the stack: switch faults on and off through the backends' fault
 API, and the stack steps (kill, stop, restart a component, make the receiver fail, load a
-rule group into Prometheus) with their undo.
+rule group into Prometheus, start a new token budget day) with their undo.
 
 Every action is idempotent to undo, so a drill that fails half-way can always clean up.
 """
@@ -84,6 +84,15 @@ class Actions:
             return {}
         if step.action == "fail_receiver":
             return {"receiver_failure": self.receiver.fail(step.status, step.seconds)}
+        if step.action == "reset_token_budget":
+            assert step.component is not None
+            admin = self.backends[step.component]
+            # The client has no call for it; its HTTP client carries the admin token.
+            resp = admin.http.post("/admin/token-budget/reset")
+            if not resp.is_success:
+                where = f"POST /admin/token-budget/reset on {step.component}"
+                raise RuntimeError(f"{where}: {resp.status_code} {resp.text[:200]}")
+            return {"token_budget_reset": resp.json() if resp.content else {}}
         assert step.group is not None
         path = _rule_file(self.stack.run_dir, str(step.group["name"]))
         path.write_text(yaml.safe_dump({"groups": [step.group]}, sort_keys=False))

@@ -1,7 +1,9 @@
 """``python -m stack drill SCENARIO... | --all [--json] [--factor N]``.
 
 Runs the drills against the stack of ``--run-dir`` when its state file says it runs in drill
-mode; otherwise starts a drill-mode stack for the run and stops it at the end. Prints a
+mode; otherwise starts a drill-mode stack for the run (at the e2e tier's factor unless
+``--factor`` or ``STACK_FACTOR`` says otherwise, under drill mode's load) and stops it at the
+end, so a run from the command line drills exactly as the tests do. Prints a
 table per alert (or one JSON document with ``--json``) and exits non-zero when any drill
 failed, naming the hop that broke.
 """
@@ -49,10 +51,13 @@ def _attach_or_start(args: argparse.Namespace, err: Any) -> tuple[Any, bool]:
             )
         return stack, False
     print(f"no drill-mode stack running in {settings.run_dir}; starting one ...", file=err)
-    from stack.drills.profile import apply_drill_load
+    from stack.drills.profile import DRILL_SUITE_FACTOR
 
-    apply_drill_load()
-    fresh = NativeStack(settings.model_copy(update={"drill": True}))
+    update: dict[str, Any] = {"drill": True}
+    if "factor" not in settings.model_fields_set:
+        # Neither --factor nor STACK_FACTOR: the factor the e2e tier drills at.
+        update["factor"] = DRILL_SUITE_FACTOR
+    fresh = NativeStack(settings.model_copy(update=update))
     fresh.start()
     print(f"stack ready in {fresh.ready_seconds:.1f} s", file=err)
     return fresh, True

@@ -108,6 +108,10 @@ class _Run:
         self.descriptions: dict[int, str] = {}
         self.runbooks: dict[int, str] = {}
         self.fingerprints: set[str] = set()
+        # After a step run once everything was notified: when every expected alert was seen
+        # back in Alertmanager, and until when the drill keeps watching (see StackStep).
+        self.back_in_alertmanager: float | None = None
+        self.watch_until: float | None = None
 
     def say(self, message: str) -> None:
         self.ctx.progress(self.s.name, message)
@@ -242,14 +246,17 @@ class _Run:
             now = snap.at
             self.check_absent(snap)
             all_pending = all_firing = True
+            all_notified = True
             for exp in self.s.expect:
                 r = results[id(exp)]
                 self.track(exp, r, snap)
                 all_pending &= r.pending is not None
                 all_firing &= r.firing is not None
+                all_notified &= r.to_notification is not None
             for inh in self.s.inhibited:
                 self.track_inhibited(inh, inhibited[id(inh)], snap)
-            for trigger, ready in (("pending", all_pending), ("firing", all_firing)):
+            triggers = (("pending", all_pending), ("firing", all_firing), ("notified", all_notified))
+            for trigger, ready in triggers:
                 if ready and trigger not in after_at:
                     after_at[trigger] = now
                     for step in self.s.stack:
@@ -259,7 +266,11 @@ class _Run:
                 for step in self.done_steps:
                     if step.undo == "firing" and now >= after_at["firing"] + step.undo_after_seconds:
                         self.undo(step)
-            if self.complete(results, inhibited):
+            if "notified" in after_at and any(st.when == "notified" for st in self.s.stack):
+                self.watch_after_notified(snap, after_at["notified"])
+            if self.complete(results, inhibited) and (self.watch_until is None or now >= self.watch_until):
+                if self.watch_until is not None:
+                    self.result.facts["watched_after_notified_steps"] = round(now - self.blocked_until, 3)
                 return
             start = max(self.t0, self.blocked_until)
             for exp in self.s.expect:
@@ -278,6 +289,30 @@ class _Run:
                     raise self.fail(
                         inh, hop, f"inhibited alert not seen {hop} within {floor.notified + margin:.1f} s"
                     )
+
+    def watch_after_notified(self, snap: Snapshot, notified_at: float) -> None:
+        """Keep the fault on after a ``notified`` step until every expected alert is back in
+        Alertmanager and one more group cycle has passed (a duplicate would have shown)."""
+        if self.back_in_alertmanager is None:
+            back = all(
+                any((a.get("status") or {}).get("state") == "active" for a in snap.am_alerts(_match(exp)))
+                for exp in self.s.expect
+            )
+            if back and snap.at > self.blocked_until:
+                self.back_in_alertmanager = snap.at
+                self.result.facts["back_in_alertmanager"] = round(snap.at - self.t0, 3)
+                cycle = max(r.floor.group_wait + r.floor.group_interval for r in self.result.alerts)
+                self.watch_until = snap.at + cycle + 2 * self.obs.interval
+                self.say(
+                    f"back in Alertmanager; watching for duplicates until +{self.watch_until - self.t0:.1f} s"
+                )
+            elif snap.at - max(notified_at, self.blocked_until) > self.s.margin_seconds:
+                exp = self.s.expect[0]
+                raise self.fail(
+                    exp,
+                    "alertmanager after the step",
+                    f"not back in Alertmanager within {self.s.margin_seconds:g} s of the step",
+                )
 
     def first_missing(self, r: AlertResult) -> str:
         for hop, value in (("pending", r.pending), ("firing", r.firing), ("alertmanager", r.alertmanager)):
@@ -383,6 +418,15 @@ class _Run:
                     self.undo(step)
                 except Exception as exc:  # report every cleanup problem
                     problems.append(f"undo {step.action} {step.component or ''}: {exc}")
+        for step in self.s.stack:
+            if step.when == "clear":
+                # Requests already in flight under the fault must not undo the step; they end
+                # on their own, nothing to poll for.
+                time.sleep(max(0.0, self.t_clear + step.after_clear_seconds - time.time()))
+                try:
+                    self.step(step)
+                except Exception as exc:
+                    problems.append(f"{step.action} {step.component or ''} at clear: {exc}")
         if self.s.inject:
             self.say("cleared")
         return problems
@@ -463,23 +507,18 @@ class _Run:
                         self.result.violations.append(
                             f"{r.name}: {n} firing notifications at {path}, at most {most} expected"
                         )
-        # While the fault is on, an inhibited alert must stay silent. Once it is cleared the
-        # inhibitor may resolve first (a critical threshold is crossed before its warning's on
-        # the way down, or Prometheus sends the critical's resolution a batch earlier); the
-        # sibling is then no longer inhibited and Alertmanager notifies it for as long as it is
-        # still true, exactly as it would in production: reported, not a failure.
-        cutoff = self.t_clear
+        # An inhibited alert must stay silent for the whole drill: while the fault is on and
+        # while everything resolves (a critical that inhibits a warning sibling keeps firing
+        # until the sibling has resolved, so the sibling is never left uninhibited and firing).
         for inh, ir in zip(self.s.inhibited, self.result.inhibited, strict=True):
             notified = [d for d in deliveries if _is_for(inh, d)]
-            during = [d for d in notified if parse_time(str(d["received_at"])) < cutoff]
-            ir.notifications = len(during)
-            later = [
-                f"{delivery_path(d)} {d['status']} at {d['received_at']}" for d in notified if d not in during
-            ]
-            if later:
-                self.result.facts.setdefault("notified_after_inhibitor_resolved", {})[inh.describe()] = later
-            if during:
-                where = ", ".join(f"{delivery_path(d)} {d['status']} at {d['received_at']}" for d in during)
+            ir.notifications = len(notified)
+            if notified:
+                where = ", ".join(
+                    f"{delivery_path(d)} {d['status']} at {d['received_at']} "
+                    f"({'before' if parse_time(str(d['received_at'])) < self.t_clear else 'after'} clearing)"
+                    for d in notified
+                )
                 self.result.violations.append(f"inhibited alert {inh.describe()} was notified: {where}")
 
 

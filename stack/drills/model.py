@@ -74,21 +74,30 @@ class StackStep(_Strict):
     - ``kill`` (SIGKILL, a crash) / ``stop`` (graceful) a component; undone by starting it again;
     - ``restart`` a component keeping its data (nothing to undo);
     - ``fail_receiver``: the notification receiver answers ``status`` for ``seconds``;
-    - ``load_rules``: add a rule group to the running Prometheus (``group``) and reload.
+    - ``load_rules``: add a rule group to the running Prometheus (``group``) and reload;
+    - ``reset_token_budget``: start a new LLM token budget day on backend ``component``
+      (what midnight UTC does in production).
 
     ``when`` says at which point of the drill the step runs: at injection, once every
-    expected alert is pending in Prometheus, or once every one is firing there. ``undo``
-    says when it is reverted: at clear time, as soon as every expected alert fires in
-    Prometheus (for faults that would otherwise block the notification path), or never.
+    expected alert is pending in Prometheus, once every one is firing there, once every one
+    was notified at each of its receivers, or when the drill clears (after its faults are
+    switched off). After a ``notified`` step the fault stays on until every expected alert is
+    back in Alertmanager and one more group cycle (``group_wait`` + ``group_interval``) has
+    passed, so a notification the step wrongly caused would be seen. ``undo`` says when it
+    is reverted: at clear time, as soon as every expected alert fires in Prometheus (for
+    faults that would otherwise block the notification path), or never.
     """
 
-    action: Literal["kill", "stop", "restart", "fail_receiver", "load_rules"]
+    action: Literal["kill", "stop", "restart", "fail_receiver", "load_rules", "reset_token_budget"]
     component: str | None = None
-    when: Literal["inject", "pending", "firing"] = "inject"
+    when: Literal["inject", "pending", "firing", "notified", "clear"] = "inject"
     undo: Literal["clear", "firing", "never"] = "clear"
     # With undo "firing": wait this long after every expected alert fires (so Alertmanager
     # has tried, and failed, to notify before the step is reverted).
     undo_after_seconds: float = Field(default=0.0, ge=0)
+    # With when "clear": wait this long after the faults are switched off (requests that
+    # started under the fault finish first and report what they saw).
+    after_clear_seconds: float = Field(default=0.0, ge=0, le=30)
     status: int = Field(default=503, ge=400, le=599)
     seconds: float = Field(default=600.0, gt=0)
     group: dict[str, Any] | None = None
@@ -98,6 +107,11 @@ class StackStep(_Strict):
         if self.action in ("kill", "stop", "restart"):
             if self.component not in COMPONENTS:
                 raise ValueError(f"component must be one of {', '.join(COMPONENTS)} for {self.action}")
+        elif self.action == "reset_token_budget":
+            if self.component not in BACKENDS:
+                raise ValueError(f"component must be one of {', '.join(BACKENDS)} for {self.action}")
+            if self.undo != "never":
+                raise ValueError("a new budget day cannot be undone: set undo: never")
         elif self.component is not None:
             raise ValueError(f"{self.action} takes no component")
         if self.action == "load_rules":
@@ -108,6 +122,12 @@ class StackStep(_Strict):
         if self.action == "restart" and self.undo != "never":
             # A restart leaves nothing to revert; say so rather than pretend.
             raise ValueError("a restart cannot be undone: set undo: never")
+        if self.after_clear_seconds and self.when != "clear":
+            raise ValueError("after_clear_seconds is for steps run when the drill clears (when: clear)")
+        if self.when == "clear" and self.undo != "never":
+            raise ValueError(
+                "a step run when the drill clears has nothing after it to undo it: set undo: never"
+            )
         return self
 
 

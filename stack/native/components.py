@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -12,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from stack.native.render import Rendered
-from stack.native.settings import StackSettings
+from stack.native.settings import DRILL_ENV, StackSettings
 from stack.timecompress import Compression
 
-__all__ = ["APT_HINT", "BINARIES", "Component", "build_components", "missing_binaries"]
+__all__ = ["APT_HINT", "BINARIES", "Component", "build_components", "drill_env", "missing_binaries"]
 
 # Debian binary names, and the one command that installs all three.
 BINARIES = {
@@ -83,6 +84,14 @@ def loadgen_available() -> bool:
     return _python_module_exists("sample_backend.loadgen.__main__")
 
 
+def drill_env(name: str, settings: StackSettings) -> dict[str, str]:
+    """What drill mode adds to component ``name``'s environment (nothing in normal mode);
+    a variable already set in this process's environment is left to it."""
+    if not settings.drill:
+        return {}
+    return {k: v for k, v in DRILL_ENV.get(name, {}).items() if k not in os.environ}
+
+
 def build_components(
     settings: StackSettings, rendered: Rendered, binaries: dict[str, str] | None = None
 ) -> list[Component]:
@@ -137,6 +146,7 @@ def build_components(
             "OTEL_TRACES_EXPORTER": "none",
             "OTEL_METRICS_EXPORTER": "none",
             "OTEL_LOGS_EXPORTER": "none",
+            **drill_env(name, settings),
         }
         return Component(name, port, [*_instrumented_python(), "-m", "sample_backend.app"], "/health", env)
 
@@ -199,6 +209,7 @@ def build_components(
                     "LOADGEN_PORT": str(settings.loadgen_port),
                     "LOADGEN_TARGETS": ",".join(backend_urls),
                     "LOADGEN_ADMIN_TOKEN": settings.admin_token,
+                    **drill_env("loadgen", settings),
                 },
             )
         )

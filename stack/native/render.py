@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from stack.alerting._urls import override_urls
+from stack.alerting import override_urls
 from stack.native.settings import StackSettings
 from stack.timecompress import Compression, parse_duration
 

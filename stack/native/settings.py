@@ -7,9 +7,32 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["REPO_ROOT", "StackSettings"]
+__all__ = ["DRILL_ENV", "REPO_ROOT", "StackSettings"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# What drill mode gives the processes it starts, by component, on top of their usual settings; a
+# variable of the same name already in the environment wins. At the default 6 runs/s, a 5m window
+# compressed to a few seconds often holds no call of a given tool or peer agent (0.36-0.6 calls/s
+# per instance), so per-tool and per-agent ratios lose their value and restart their `for`.
+DRILL_ENV: dict[str, dict[str, str]] = {
+    "loadgen": {
+        # Steady runs/s over both instances: at least 0.7 calls/s of each tool and peer per instance.
+        "LOADGEN_RATE": "12",
+        # Room for every run of the slowest latency drill in flight (12 runs/s x 6 s slower + the
+        # run itself is ~90): a dropped run would thin the very histogram the drill watches.
+        "LOADGEN_MAX_IN_FLIGHT": "128",
+    },
+    **{
+        backend: {
+            # The CPU limit when no cgroup quota sets one (the native case). A process of a two-core
+            # machine shared with the whole stack is not reliably given 90 % of one core, so the CPU
+            # drill could not saturate a one-core limit; healthy load stays well under 80 % of 0.7.
+            "BACKEND_CPU_LIMIT_CORES": "0.7",
+        }
+        for backend in ("backend-1", "backend-2")
+    },
+}
 
 
 class StackSettings(BaseSettings):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import stack.alerting
 from stack.alerting import SEVERITIES, URL_OVERRIDES, alert_names, apply_url_overrides, load_alert_rules
 from tests.rules._support import ALERTMANAGER_YML, TEMPLATES_DIR, load_yaml, run_tool
 
@@ -207,3 +208,12 @@ def test_title_names_status_alert_and_instance(tmp_path: Path) -> None:
     )
     resolved = render("apg.slack.text", sample_data("resolved"), tmp_path)
     assert resolved.startswith("*Resolved: ")
+
+
+def test_the_header_names_functions_that_exist() -> None:
+    """The header says which functions apply the overrides; they must be the package's own."""
+    header = "".join(line for line in TEXT.splitlines(keepends=True) if line.startswith("#"))
+    named = set(re.findall(r"stack\.alerting\.(\w+)", header))
+    assert named == {"override_urls", "apply_url_overrides"}
+    assert named <= set(stack.alerting.__all__)
+    assert "replaced whole" in header

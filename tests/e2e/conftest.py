@@ -14,7 +14,8 @@ Free ports (not the defaults) let the tier run next to a stack a developer has u
 
 Tests that disturb the shared stack (restart or kill a component, reload Prometheus) carry
 the ``disturbs_stack`` marker and run after every other e2e test, so baseline windows and
-drills see a stack nobody has touched.
+drills see a stack nobody has touched. Tests that start stacks of their own run first, before
+the session stack and its load exist.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import pytest
 
 from stack.clients import AlertmanagerClient, BackendAdmin, PrometheusClient, ReceiverClient
+from stack.drills.profile import DRILL_SUITE_FACTOR
 from stack.native import NativeStack, StackSettings
 from tests.support.servers import free_port
 
@@ -66,7 +68,11 @@ class StackHandle:
 
 @pytest.fixture(scope="session")
 def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
-    settings = free_stack_settings(tmp_path_factory.mktemp("native-stack"), drill=True)
+    # Drill mode brings its own load (stack.native.settings.DRILL_ENV); the factor is the one
+    # `python -m stack drill` uses when it starts a stack, so the tier drills as the CLI does.
+    settings = free_stack_settings(
+        tmp_path_factory.mktemp("native-stack"), drill=True, factor=DRILL_SUITE_FACTOR
+    )
     with NativeStack(settings) as stack:
         assert stack.ready_seconds is not None
         _figures["native stack up to ready (drill mode), s"] = stack.ready_seconds
@@ -126,10 +132,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # A stable partition: everything else keeps its order, the disturbing tests go last.
-    calm = [i for i in items if i.get_closest_marker("disturbs_stack") is None]
-    disturbing = [i for i in items if i.get_closest_marker("disturbs_stack") is not None]
-    items[:] = calm + disturbing
+    # A stable partition: e2e tests that start stacks of their own run before the session stack
+    # exists (its load would slow their start-up on a two-core machine), everything else keeps
+    # its order, the disturbing tests go last.
+    def standalone(item: pytest.Item) -> bool:
+        uses_session_stack = "native_stack" in getattr(item, "fixturenames", ())
+        return item.get_closest_marker("e2e") is not None and not uses_session_stack
+
+    first = [i for i in items if standalone(i)]
+    rest = [i for i in items if not standalone(i)]
+    calm = [i for i in rest if i.get_closest_marker("disturbs_stack") is None]
+    disturbing = [i for i in rest if i.get_closest_marker("disturbs_stack") is not None]
+    items[:] = first + calm + disturbing
 
 
 def record_figure(name: str, value: float) -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from stack.drills import DrillSession, SuiteResult, load_catalog
 from stack.drills.observe import Observer
-from stack.drills.profile import DRILL_LOAD_ENV, DRILL_SUITE_FACTOR
 from stack.drills.report import Progress
 from stack.native import NativeStack
 from tests.e2e.conftest import record_figure
@@ -80,21 +78,8 @@ def drill_suite_for(stack: NativeStack) -> SuiteResult:
     return result
 
 
-@pytest.fixture(scope="session")
-def drill_profile() -> Iterator[dict[str, str]]:
-    """The drill load and factor, in the environment before the session stack starts (the
-    runner reads STACK_* and passes LOADGEN_* on to the load generator); values already set
-    win. See stack.drills.profile for why drills need them."""
-    wanted = {**DRILL_LOAD_ENV, "STACK_FACTOR": f"{DRILL_SUITE_FACTOR:g}"}
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in wanted.items():
-            if key not in os.environ:
-                mp.setenv(key, value)
-        yield {key: os.environ[key] for key in wanted}
-
-
 @pytest.fixture(scope="module")
-def drill_suite(drill_profile: dict[str, str], native_stack: NativeStack) -> SuiteResult:
+def drill_suite(native_stack: NativeStack) -> SuiteResult:
     return drill_suite_for(native_stack)
 
 

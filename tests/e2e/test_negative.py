@@ -11,23 +11,19 @@ import pytest
 from stack.clients import AlertmanagerClient, BackendAdmin, PrometheusClient, ReceiverClient
 from stack.drills import SuiteResult
 from stack.native import NativeStack
-from tests.e2e.test_drills import CATALOG, drill_profile, drill_suite_for, healthy_baseline_for
+from tests.e2e.test_drills import CATALOG, drill_suite_for, healthy_baseline_for
 
 pytestmark = pytest.mark.e2e
-# Imported so that, run alone, this module's stack gets the drill load and factor too.
-__all__ = ["drill_profile"]
 
 INHIBITED = [(s.name, i.describe()) for s in CATALOG.scenarios.values() for i in s.inhibited]
 
 
 @pytest.fixture(scope="module")
-def drill_suite(drill_profile: dict[str, str], native_stack: NativeStack) -> SuiteResult:
+def drill_suite(native_stack: NativeStack) -> SuiteResult:
     return drill_suite_for(native_stack)
 
 
-def test_a_healthy_baseline_under_load_fires_nothing_but_watchdog(
-    drill_profile: dict[str, str], native_stack: NativeStack
-) -> None:
+def test_a_healthy_baseline_under_load_fires_nothing_but_watchdog(native_stack: NativeStack) -> None:
     seen = healthy_baseline_for(native_stack)
     assert seen["watchdog_seen"], "Watchdog never fired: the pipeline itself is broken"
     offenders = {line.split()[0] for line in seen["prometheus"]}

@@ -4,6 +4,8 @@ the session by :mod:`tests.e2e.test_drills`); these tests assert what the stack 
 - Alertmanager stopped and started again while alerts fire: each notification arrives, once;
 - Prometheus restarted in the middle of a ``for``: the alert still fires and is notified;
 - the receiver answering 5xx: Alertmanager retries, the notification arrives after recovery;
+- Alertmanager restarted after a notification while the alert keeps firing: its notification log
+  survives, so no duplicate arrives before the repeat interval;
 - one backend killed: the instance-down alert fires and only that instance's alerts are muted.
 """
 
@@ -13,18 +15,16 @@ from typing import Any
 
 import pytest
 
-from stack.drills import ScenarioResult, SuiteResult
+from stack.drills import ScenarioResult, SuiteResult, Timers
 from stack.native import NativeStack
 from tests.e2e.conftest import record_figure
-from tests.e2e.test_drills import drill_profile, drill_suite_for
+from tests.e2e.test_drills import drill_suite_for
 
 pytestmark = pytest.mark.e2e
-# Imported so that, run alone, this module's stack gets the drill load and factor too.
-__all__ = ["drill_profile"]
 
 
 @pytest.fixture(scope="module")
-def drill_suite(drill_profile: dict[str, str], native_stack: NativeStack) -> SuiteResult:
+def drill_suite(native_stack: NativeStack) -> SuiteResult:
     return drill_suite_for(native_stack)
 
 
@@ -75,6 +75,32 @@ def test_receiver_5xx_is_retried_and_delivered_after_recovery(drill_suite: Suite
     # Alertmanager held the alert for longer than group_wait while the receiver still failed.
     assert alert.alertmanager + alert.floor.group_wait < recovered["started"]
     assert alert.to_notification is not None and alert.to_notification >= recovered["done"]
+    assert alert.notifications == {"slack/alerts": 1}, alert.notifications
+
+
+def test_alertmanager_restarted_after_a_notification_sends_no_duplicate(
+    drill_suite: SuiteResult, native_stack: NativeStack
+) -> None:
+    result = passed(drill_suite, "receiver-outage")
+    restart = step(result, "steps", "restart")
+    alert = result.alerts[0]
+    assert alert.to_notification is not None and alert.to_notification <= restart["started"], (
+        "Alertmanager was restarted before the notification"
+    )
+    # Prometheus re-sent the still-firing alert to the new Alertmanager process ...
+    back = result.facts["back_in_alertmanager"]
+    assert back >= restart["done"]
+    # ... which then had a whole group cycle to notify it again, before the fault was cleared.
+    assert result.cleared is not None and result.injected is not None
+    held = result.cleared - result.injected
+    assert held >= back + alert.floor.group_wait + alert.floor.group_interval
+    # One firing episode throughout (a resolve and re-fire would start a new activeAt).
+    assert len(result.facts["active_at_seen"][alert.name]) == 1, result.facts["active_at_seen"]
+    # The whole watch fits well inside the repeat interval: a second notification would mean the
+    # notification log was lost, not that the alert was due again.
+    timers = Timers.for_run_dir(native_stack.run_dir)
+    repeat = min(r.repeat_interval for r in timers.routes(alert.alert, alert.labels))
+    assert held - alert.to_notification < repeat
     assert alert.notifications == {"slack/alerts": 1}, alert.notifications
 
 

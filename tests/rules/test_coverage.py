@@ -130,6 +130,7 @@ def test_the_public_names_are_what_we_mean_to_export() -> None:
         "alert_names",
         "apply_url_overrides",
         "load_alert_rules",
+        "override_urls",
         "runbook_url",
     }
 

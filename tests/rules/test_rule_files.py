@@ -27,6 +27,8 @@ from tests.rules._support import (
 # prometheus_client's process collector) besides the backend's catalog.
 STACK_METRICS = {
     "up",
+    # Prometheus's own series of its alerts' state (AuthFailureSpike holds on it).
+    "ALERTS",
     "probe_success",
     "process_cpu_seconds_total",
     "process_resident_memory_bytes",
@@ -115,6 +117,19 @@ def test_every_metric_a_rule_reads_is_exported_or_recorded() -> None:
             if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in known:
                 missing.add(node.name)
     assert not missing, f"rules read metrics nobody exports: {sorted(missing)}"
+
+
+def test_rules_that_read_alert_state_name_real_alerts() -> None:
+    names = {rule["alert"] for _, rule in all_rules() if "alert" in rule}
+    seen = 0
+    for path, rule in all_rules():
+        for node in walk(rule["expr"]):
+            if isinstance(node, promql_parser.VectorSelector) and node.name == "ALERTS":
+                exact = {m.name: m.value for m in node.matchers.matchers if str(m.op) == "MatchOp.Equal"}
+                assert exact.get("alertname") in names, f"{path}: ALERTS of an unknown alert"
+                assert exact.get("alertstate") == "firing", f"{path}: hold on firing alerts only"
+                seen += 1
+    assert seen >= 1
 
 
 def test_the_metric_check_knows_the_backend_catalog() -> None:

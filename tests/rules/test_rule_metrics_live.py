@@ -22,6 +22,8 @@ from tests.support.servers import serve
 USER, ADMIN = "rules-user-token", "rules-admin-token"
 # Exported by Prometheus, Alertmanager and the blackbox exporter, not by the backend.
 STACK_PREFIXES = ("probe_", "prometheus_", "alertmanager_")
+# Written by Prometheus itself: the scrape health and the state of its own alerts.
+PROMETHEUS_SERIES = ("up", "ALERTS")
 PROMPTS = (
     "What's the weather in Paris? calculate 2+2 and search the docs",
     "ask research and billing about it",
@@ -85,7 +87,7 @@ def backend_selectors() -> list[tuple[str, dict[str, str]]]:
             if not isinstance(node, promql_parser.VectorSelector):
                 continue
             name = node.name
-            if not name or name in recorded or name == "up" or name.startswith(STACK_PREFIXES):
+            if not name or name in recorded or name in PROMETHEUS_SERIES or name.startswith(STACK_PREFIXES):
                 continue
             exact = {
                 m.name: m.value

@@ -81,3 +81,23 @@ def test_second_turn_of_a_thread_finds_its_history_in_the_cache(backend: Backend
         assert r.status_code == 200
     assert backend.value("agent_cache_requests_total", result="hit") >= 1
     assert backend.value("agent_db_query_duration_seconds_count", operation="insert") == 4
+
+
+def test_a_conversation_turn_reads_its_history_from_the_cache(backend: Backend) -> None:
+    thread = "thread-conversation"
+    _, events, _ = backend.run("Hello there!", threadId=thread)
+    answer = "".join(e["delta"] for e in events if e["type"] == "TEXT_MESSAGE_CONTENT")
+    hits = backend.value("agent_cache_requests_total", result="hit")
+    misses = backend.value("agent_cache_requests_total", result="miss")
+    transcript = [
+        {"id": "m1", "role": "user", "content": "Hello there!"},
+        {"id": "m2", "role": "assistant", "content": answer},
+        {"id": "m3", "role": "user", "content": "Please calculate 6 * 7."},
+    ]
+    status, events, _ = backend.run("", threadId=thread, messages=transcript)
+    assert status == 200 and types(events)[-1] == "RUN_FINISHED"
+    # The caller's session and the thread's history are both warm on the second turn.
+    assert backend.value("agent_cache_requests_total", result="hit") == hits + 2
+    assert backend.value("agent_cache_requests_total", result="miss") == misses
+    stored = backend.app.state.components.store._threads[thread]
+    assert [m["content"] for m in stored][:3] == ["Hello there!", answer, "Please calculate 6 * 7."]

@@ -110,6 +110,43 @@ def test_tool_latency_slows_the_named_tool(backend: Backend, tool: str, prompt: 
     assert backend.value("agent_tool_calls_total", tool=tool, status="OK") == 1
 
 
+def test_tool_credentials_fail_the_credential_load(
+    backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend.fault("tool_credentials")
+    assert backend.value("agent_fault_active", fault="tool_credentials") == 1
+    _, events, _ = backend.run("look up customer 1234 in the crm and the weather in Paris")
+    results = [json.loads(str(e["content"])) for e in events if e["type"] == "TOOL_CALL_RESULT"]
+    assert [r.get("error") for r in results] == [None, "ERROR_CREDENTIALS"], "weather is untouched"
+    assert "could not load the crm_lookup credential" in results[1]["detail"]
+    assert events[-1]["type"] == "RUN_FINISHED", "a tool failure is reported to the model, not fatal"
+    assert backend.value("agent_tool_calls_total", tool="crm_lookup", status="ERROR_CREDENTIALS") == 1
+    assert backend.value("agent_tool_calls_total", tool="weather", status="OK") == 1
+    record = next(
+        r
+        for r in caplog.records
+        if getattr(r, "event", "") == "MCP_TOOL_INVOKE_ATTEMPT" and getattr(r, "tool", "") == "crm_lookup"
+    )
+    assert record.status == "ERROR_CREDENTIALS"  # type: ignore[attr-defined]
+
+    backend.http.delete(
+        f"{backend.url}/admin/faults/tool_credentials", headers=backend.auth(backend.admin_token)
+    )
+    backend.run("look up customer 1234 in the crm")
+    assert backend.value("agent_tool_calls_total", tool="crm_lookup", status="OK") == 1
+
+
+def test_tool_credentials_accepts_only_tools_with_credentials(backend: Backend) -> None:
+    r = backend.http.put(
+        f"{backend.url}/admin/faults/tool_credentials",
+        json={"tool": "weather"},
+        headers=backend.auth(backend.admin_token),
+    )
+    assert r.status_code == 400
+    assert "must be one of crm_lookup" in r.json()["error"]
+    assert backend.value("agent_fault_active", fault="tool_credentials") == 0
+
+
 @pytest.mark.parametrize(("mode", "status"), [("http", "ERROR_HTTP"), ("network", "ERROR_NETWORK")])
 def test_a2a_errors_by_mode(backend: Backend, mode: str, status: str) -> None:
     backend.fault("a2a_errors", agent="billing-agent", rate=1.0, mode=mode)

@@ -6,8 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from ag_ui.core import RunAgentInput
 from prometheus_client import CollectorRegistry
 
+from sample_backend.app.agent import RunRequest, openai_messages
+from sample_backend.app.auth import Principal
 from sample_backend.app.calculator import CalculatorError, evaluate
 from sample_backend.app.guardrail import RULES, Guardrail
 from sample_backend.app.pricing import TokenBudget, cost_usd, model_label
@@ -91,6 +94,46 @@ def test_token_budget_resets_at_utc_midnight() -> None:
     day[0] = dt.date(2026, 1, 2)
     budget.refresh()
     assert metrics.token_budget_used._value.get() == 0
+
+
+def test_token_budget_reset_starts_a_new_day_now() -> None:
+    metrics = BackendMetrics(CollectorRegistry())
+    day = [dt.date(2026, 1, 1)]
+    budget = TokenBudget(1000, metrics, today=lambda: day[0])
+    budget.add(900)
+    assert budget.reset() == 900
+    assert metrics.token_budget_used._value.get() == 0
+    budget.add(100)
+    budget.refresh()
+    assert metrics.token_budget_used._value.get() == 100, "the same UTC day keeps counting from the reset"
+    day[0] = dt.date(2026, 1, 2)
+    budget.refresh()
+    assert metrics.token_budget_used._value.get() == 0
+
+
+def _run(history: list[dict[str, str]], transcript: list[tuple[str, str]]) -> RunRequest:
+    messages = [{"id": f"m{i}", "role": role, "content": text} for i, (role, text) in enumerate(transcript)]
+    body = {"threadId": "t", "runId": "r", "state": {}, "messages": messages, "tools": [], "context": []}
+    run = RunAgentInput.model_validate(body | {"forwardedProps": {}})
+    return RunRequest(run, Principal("user"), history, transcript[-1][1])
+
+
+def test_model_sees_each_turn_once_when_the_client_sends_the_transcript() -> None:
+    history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    transcript = [("user", "hi"), ("assistant", "hello"), ("user", "hi")]
+    messages = openai_messages(_run(history, transcript))
+    assert [(m["role"], m["content"]) for m in messages[1:]] == [
+        ("user", "hi"),
+        ("assistant", "hello"),
+        ("user", "hi"),  # the same words again are a new turn
+    ]
+
+
+def test_model_sees_input_messages_the_store_lacks() -> None:
+    # A new thread (nothing stored) whose client brings its own earlier messages.
+    transcript = [("user", "first"), ("assistant", "answer"), ("user", "second")]
+    messages = openai_messages(_run([], transcript))
+    assert [m["content"] for m in messages[1:]] == ["first", "answer", "second"]
 
 
 @pytest.mark.parametrize(

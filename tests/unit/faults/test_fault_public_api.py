@@ -12,7 +12,16 @@ from sample_backend.upstreams.settings import SettingsError, load_settings
 
 def test_public_names() -> None:
     assert sorted(faults.__all__) == sorted(
-        ["FAULTS", "KNOWN_AGENTS", "KNOWN_TOOLS", "FaultError", "FaultRegistry", "build_router", "catalog"]
+        [
+            "CREDENTIAL_TOOLS",
+            "FAULTS",
+            "KNOWN_AGENTS",
+            "KNOWN_TOOLS",
+            "FaultError",
+            "FaultRegistry",
+            "build_router",
+            "catalog",
+        ]
     )
     assert sorted(upstreams.__all__) == ["UpstreamsSettings", "create_app", "load_settings"]
     assert sorted(loadgen.__all__) == sorted(

@@ -36,9 +36,9 @@ def test_every_fault_gauge_starts_at_zero(metrics: BackendMetrics, registry: Fau
 def test_catalog_holds_every_contract_fault_and_mode() -> None:
     expected = {
         "http_5xx", "slow_responses", "llm_errors", "llm_latency", "llm_outage", "tool_errors",
-        "tool_latency", "a2a_errors", "a2a_latency", "db_down", "db_pool_saturation", "db_storage_fill",
-        "cache_degraded", "cpu_burn", "memory_pressure", "token_budget_burn", "readiness_fail",
-        "auth_failure_spike", "guardrail_attack", "forbidden_admin_tool",
+        "tool_latency", "tool_credentials", "a2a_errors", "a2a_latency", "db_down", "db_pool_saturation",
+        "db_storage_fill", "cache_degraded", "cpu_burn", "memory_pressure", "token_budget_burn",
+        "readiness_fail", "auth_failure_spike", "guardrail_attack", "forbidden_admin_tool",
     }  # fmt: skip
     assert set(FAULTS) == expected
     traffic = {n for n, s in FAULTS.items() if s.kind == "traffic"}
@@ -58,6 +58,14 @@ def test_set_fills_defaults_and_roll_matches(registry: FaultRegistry) -> None:
 def test_wildcard_matches_every_value(registry: FaultRegistry) -> None:
     registry.set("a2a_latency", {"seconds": 2})
     assert registry.roll("a2a_latency", agent="billing-agent") == {"agent": "*", "seconds": 2.0}
+
+
+def test_tool_credentials_defaults_to_the_crm_tool(registry: FaultRegistry) -> None:
+    assert registry.set("tool_credentials", {}) == {"tool": "crm_lookup"}
+    assert registry.roll("tool_credentials", tool="crm_lookup") == {"tool": "crm_lookup"}
+    assert registry.roll("tool_credentials", tool="weather") is None
+    entry = next(f for f in registry.snapshot() if f["name"] == "tool_credentials")
+    assert entry["parameters"]["tool"]["enum"] == ["crm_lookup"]
 
 
 def test_rate_is_a_probability(registry: FaultRegistry) -> None:
@@ -104,6 +112,8 @@ def test_returned_params_are_copies(registry: FaultRegistry) -> None:
         ("cpu_burn", {"cores": 5}, "cpu_burn.cores must be in (0, 4]; got 5"),
         ("tool_errors", {"tool": "hammer"}, "tool_errors.tool must be one of weather, search_docs"),
         ("tool_errors", {"tool": 3}, "tool_errors.tool must be a string, got int"),
+        ("tool_credentials", {"tool": "weather"}, "tool_credentials.tool must be one of crm_lookup; got"),
+        ("tool_credentials", {"tool": "*"}, "tool_credentials.tool must be one of crm_lookup; got '*'"),
         ("a2a_errors", {"agent": "x"}, "a2a_errors.agent must be one of research-agent, billing-agent, *"),
         ("a2a_errors", {"mode": "dns"}, "a2a_errors.mode must be one of http, network; got 'dns'"),
         ("auth_failure_spike", {"rate": 0}, "auth_failure_spike.rate must be in (0, 200]; got 0"),

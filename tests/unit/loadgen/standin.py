@@ -38,6 +38,9 @@ class Seen:
     authorization: str | None
     text: str
     status: int
+    thread_id: str = ""
+    # Messages the RunAgentInput carried (the transcript so far plus the new one).
+    messages: int = 0
 
 
 @dataclass
@@ -45,6 +48,10 @@ class StandIn:
     registry: FaultRegistry = field(default_factory=FaultRegistry)
     seen: list[Seen] = field(default_factory=list)
     streams_completed: int = 0
+    # Seconds each stream takes beyond its events, to play a slow backend.
+    delay: float = 0.0
+    streams_open: int = 0
+    max_streams_open: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def texts(self, status: int | None = None) -> list[str]:
@@ -71,14 +78,14 @@ class StandIn:
             if _GUARDRAIL.search(text):
                 self._see(auth, text, 400)
                 return JSONResponse({"error": "guardrail_violation", "detail": None}, 400)
-            self._see(auth, text, 200)
+            self._see(auth, text, 200, run.thread_id, len(run.messages))
             return StreamingResponse(self._stream(run), media_type="text/event-stream")
 
         return app
 
-    def _see(self, auth: str | None, text: str, status: int) -> None:
+    def _see(self, auth: str | None, text: str, status: int, thread_id: str = "", messages: int = 0) -> None:
         with self.lock:
-            self.seen.append(Seen(auth, text, status))
+            self.seen.append(Seen(auth, text, status, thread_id, messages))
 
     async def _stream(self, run: RunAgentInput) -> AsyncIterator[str]:
         enc = EventEncoder()
@@ -90,9 +97,17 @@ class StandIn:
             TextMessageEndEvent(type=EventType.TEXT_MESSAGE_END, message_id="m1"),
             RunFinishedEvent(type=EventType.RUN_FINISHED, thread_id=run.thread_id, run_id=run.run_id),
         ]
-        for event in events:
-            # Spread over time, so a client that stops early would miss the end.
-            await asyncio.sleep(0.01)
-            yield enc.encode(event)
+        with self.lock:
+            self.streams_open += 1
+            self.max_streams_open = max(self.max_streams_open, self.streams_open)
+        try:
+            await asyncio.sleep(self.delay)
+            for event in events:
+                # Spread over time, so a client that stops early would miss the end.
+                await asyncio.sleep(0.01)
+                yield enc.encode(event)
+        finally:
+            with self.lock:
+                self.streams_open -= 1
         with self.lock:
             self.streams_completed += 1

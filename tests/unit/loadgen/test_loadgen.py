@@ -171,3 +171,70 @@ def test_unreachable_fault_api_counts_poll_errors() -> None:
 
     asyncio.run(main())
     assert gen.modes["http://127.0.0.1:9"] == {}
+
+
+def test_steady_runs_are_turns_of_multi_turn_conversations(standin: tuple[StandIn, str]) -> None:
+    state, url = standin
+    registry = CollectorRegistry()
+    gen = LoadGenerator(settings(url, rate=40.0, think_seconds=0.0), LoadgenMetrics(registry))
+
+    async def main() -> None:
+        await gen.start()
+        try:
+            await until("60 finished runs", lambda: gen.counts.get((url, "steady", "finished"), 0) >= 60)
+        finally:
+            await gen.stop()
+
+    asyncio.run(main())
+    threads: dict[str, list[int]] = {}
+    for s in state.seen:
+        threads.setdefault(s.thread_id, []).append(s.messages)
+    # Each turn carries the transcript so far: the user's and the assistant's messages
+    # of every earlier turn, then the new user message.
+    for counts in threads.values():
+        assert counts == [1 + 2 * i for i in range(len(counts))], counts
+        assert len(counts) <= 6
+    finished = [c for c in threads.values() if len(c) >= 2]
+    assert len(finished) >= 5, "threads are reused for several turns"
+    assert len(threads) >= 5, "conversations end and new ones start"
+    started = registry.get_sample_value("loadgen_conversations_started_total", {"target": url[7:]})
+    assert started == gen.conversations.started >= len(threads)
+
+
+def test_steady_traffic_is_open_loop_while_runs_are_slow(standin: tuple[StandIn, str]) -> None:
+    state, url = standin
+    state.delay = 1.0
+    registry = CollectorRegistry()
+    gen = LoadGenerator(settings(url, rate=20.0, max_in_flight=64), LoadgenMetrics(registry))
+
+    async def main() -> None:
+        await gen.start()
+        try:
+            # With 1 s runs a closed loop of 8 would stop at 8 runs in the first second.
+            await until("16 streams open at once", lambda: state.max_streams_open >= 16, within=5.0)
+        finally:
+            await gen.stop()
+
+    asyncio.run(main())
+    assert registry.get_sample_value("loadgen_runs_dropped_total", {"mode": "steady"}) == 0
+
+
+def test_runs_beyond_the_in_flight_cap_are_dropped_and_counted(standin: tuple[StandIn, str]) -> None:
+    state, url = standin
+    state.delay = 1.0
+    registry = CollectorRegistry()
+    gen = LoadGenerator(settings(url, rate=20.0, max_in_flight=3), LoadgenMetrics(registry))
+
+    def dropped() -> float:
+        return registry.get_sample_value("loadgen_runs_dropped_total", {"mode": "steady"}) or 0.0
+
+    async def main() -> None:
+        await gen.start()
+        try:
+            await until("10 dropped runs", lambda: dropped() >= 10)
+        finally:
+            await gen.stop()
+
+    asyncio.run(main())
+    assert state.max_streams_open <= 3
+    assert gen.status()["max_in_flight"] == 3

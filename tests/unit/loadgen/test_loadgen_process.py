@@ -25,7 +25,11 @@ from tests.unit.loadgen.standin import ADMIN_TOKEN, USER_TOKEN, StandIn
         ({"targets": "ftp://x"}, "LOADGEN_TARGETS: Value error, 'ftp://x' is not an http(s) URL"),
         ({"targets": "http://a,http://a/"}, "LOADGEN_TARGETS: Value error, a target is listed twice"),
         ({"rate": 0}, "LOADGEN_RATE: Input should be greater than 0"),
-        ({"concurrency": 0}, "LOADGEN_CONCURRENCY: Input should be greater than or equal to 1"),
+        ({"max_in_flight": 0}, "LOADGEN_MAX_IN_FLIGHT: Input should be greater than or equal to 1"),
+        (
+            {"conversation_turns_min": 4, "conversation_turns_max": 3},
+            "LOADGEN_CONVERSATION_TURNS_MAX: Value error, must be at least LOADGEN_CONVERSATION_TURNS_MIN",
+        ),
         ({"user_token": ""}, "LOADGEN_USER_TOKEN: String should have at least 1 character"),
     ],
 )

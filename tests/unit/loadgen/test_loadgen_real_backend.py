@@ -75,7 +75,14 @@ async def until(what: str, cond: Callable[[], bool], within: float = 15.0) -> No
 
 def test_mix_reaches_every_tool_and_agent_and_modes_show_up(backend_url: str) -> None:
     settings = LoadgenSettings(
-        targets=backend_url, rate=30.0, user_token=USER, admin_token=ADMIN, poll_interval_seconds=0.2
+        targets=backend_url,
+        rate=30.0,
+        # One test process serves the backend, the upstreams and the generator: the cap keeps
+        # that process from overload, which would fail runs for want of CPU.
+        max_in_flight=8,
+        user_token=USER,
+        admin_token=ADMIN,
+        poll_interval_seconds=0.2,
     )
     gen = LoadGenerator(settings, LoadgenMetrics(CollectorRegistry()))
     auth = {"Authorization": f"Bearer {ADMIN}"}

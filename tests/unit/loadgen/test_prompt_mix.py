@@ -31,6 +31,8 @@ EXPECTED = {
     "billing-agent": ["billing-agent"],
     "chat": [],
     "weather+calculator": ["weather", "calculator"],
+    "search_docs+research-agent": ["search_docs", "research-agent"],
+    "crm_lookup+billing-agent": ["crm_lookup", "billing-agent"],
     "admin_reset_cache": ["admin_reset_cache"],
 }
 
@@ -72,9 +74,11 @@ def test_every_tool_and_agent_gets_enough_traffic_per_instance() -> None:
             hits[target] += share
     rates = {t: per_instance * n / CYCLE for t, n in hits.items()}
     assert set(rates) == set(KNOWN_TOOLS) | set(KNOWN_AGENTS)
-    # Per-tool / per-agent error-rate alerts need at least ~0.3 calls/s per instance;
-    # the admin tool is the exception: legitimate admin use is rare by nature.
-    assert all(r >= 0.3 for t, r in rates.items() if t != "admin_reset_cache"), rates
+    # Per-tool / per-agent rate windows need at least 0.4 calls/s per instance; peer
+    # agents (one delegation per run at most) get more, 0.6; the admin tool is the
+    # exception: legitimate admin use is rare by nature.
+    assert all(r >= 0.4 for t, r in rates.items() if t != "admin_reset_cache"), rates
+    assert all(rates[a] >= 0.6 for a in KNOWN_AGENTS), rates
 
 
 def test_schedule_follows_the_shares() -> None:
