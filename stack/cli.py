@@ -222,11 +222,12 @@ def _configure_status(parser: argparse.ArgumentParser) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from stack.native import NativeStack, StackError
+    from stack.native import StackError
+    from stack.native.compose_stack import ComposeStack, attach
 
     run_dir = _run_dir(args)
     try:
-        stack = NativeStack.attach(run_dir)
+        stack = attach(run_dir)
     except StackError as exc:
         if args.json:
             print(json.dumps({"running": False, "run_dir": str(run_dir), "healthy": False, "components": []}))
@@ -239,7 +240,11 @@ def _status(args: argparse.Namespace) -> int:
         doc = {
             "running": True,
             "run_dir": str(stack.run_dir),
-            "mode": "drill" if stack.settings.drill else "native",
+            "mode": "compose"
+            if isinstance(stack, ComposeStack)
+            else "drill"
+            if stack.settings.drill
+            else "native",
             "factor": stack.settings.factor if stack.settings.drill else 1,
             "healthy": healthy,
             "components": [s.as_json() for s in statuses],

@@ -266,9 +266,11 @@ class _Run:
                 for step in self.done_steps:
                     if step.undo == "firing" and now >= after_at["firing"] + step.undo_after_seconds:
                         self.undo(step)
-            if "notified" in after_at and any(st.when == "notified" for st in self.s.stack):
+            watching = any(st.when == "notified" for st in self.s.stack)
+            if watching and "notified" in after_at:
                 self.watch_after_notified(snap, after_at["notified"])
-            if self.complete(results, inhibited) and (self.watch_until is None or now >= self.watch_until):
+            watched = not watching or (self.watch_until is not None and now >= self.watch_until)
+            if self.complete(results, inhibited) and watched:
                 if self.watch_until is not None:
                     self.result.facts["watched_after_notified_steps"] = round(now - self.blocked_until, 3)
                 return

@@ -13,6 +13,12 @@ production files by an override, never by editing them:
   overrides into ``<run dir>/compose-am``, mounted by a generated override file next to it.
   Without an override, nothing is rendered and compose reads the file as written.
 
+Whenever ``up`` renders into the run directory it also records the bundle there
+(``compose-state.json``: mode ``compose``, the ``-f`` files, their environment, drill flag,
+factor and published ports), so :func:`stack.native.attach` can hand the drills a
+:class:`~stack.native.compose_stack.ComposeStack`; ``down`` removes the record. (A state file
+of its own: the native commands find no native stack there instead of misreading it.)
+
 Usage::
 
     plan = plan_compose(run_dir, drill=True, ci=False, factor=60, environ=os.environ,
@@ -22,20 +28,27 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from stack.alerting import URL_OVERRIDES
 from stack.native.render import Drill, compose_target, render_alertmanager_dir, render_tree
 from stack.native.settings import REPO_ROOT
+from stack.native.stack import StackError
 from stack.timecompress import Compression
 
 __all__ = [
     "CI_FILE",
     "COMPOSE_FILE",
+    "COMPOSE_STATE_FILE",
     "DRILL_FILE",
     "ComposePlan",
     "ComposeUnavailable",
@@ -43,6 +56,10 @@ __all__ = [
     "compose_files",
     "plan_compose",
     "prometheus_drill_flags",
+    "published_ports",
+    "read_state",
+    "remove_state",
+    "write_state",
 ]
 
 COMPOSE_FILE = REPO_ROOT / "compose.yaml"
@@ -50,6 +67,7 @@ DRILL_FILE = REPO_ROOT / "compose.drill.yaml"
 CI_FILE = REPO_ROOT / "compose.ci.yaml"
 DRILL_DIR = "compose-drill"
 ALERTMANAGER_DIR = "compose-am"
+COMPOSE_STATE_FILE = "compose-state.json"
 # `docker info` answers in well under a second when an engine runs; a wedged socket must
 # not hang `up`, which promises to fail fast without an engine.
 PROBE_TIMEOUT_SECONDS = 15.0
@@ -64,7 +82,7 @@ _DRILL_FLAGS = {
 }
 
 
-class ComposeUnavailable(RuntimeError):
+class ComposeUnavailable(StackError):
     """No usable Docker engine (or compose file); the message says what is missing and what to do."""
 
 
@@ -116,6 +134,9 @@ class ComposePlan:
     files: list[Path]
     env: dict[str, str] = field(default_factory=dict)
     rendered: list[Path] = field(default_factory=list)
+    drill: bool = False
+    ci: bool = False
+    factor: float = 1.0
 
     def argv(self, *command: str) -> list[str]:
         return [self.docker, "compose", *(a for f in self.files for a in ("-f", str(f))), *command]
@@ -152,7 +173,7 @@ def plan_compose(
 ) -> ComposePlan:
     """Check the engine, render what compose needs under ``run_dir`` and say how to call it.
     ``docker`` is the client's path (None: not installed); ``render=False`` (for ``down``)
-    only names the files.
+    only names the files, and removes the state file. Rendering writes the state file.
 
     Raises ComposeUnavailable before rendering anything, and RenderError for a bad file or override.
     """
@@ -162,15 +183,77 @@ def plan_compose(
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise ComposeUnavailable(f"{', '.join(missing)} not found")
-    if drill or ci:
+    if not render:
+        remove_state(run_dir)
+    is_drill = drill or ci
+
+    def planned(files: list[Path], env: dict[str, str], rendered: list[Path]) -> ComposePlan:
+        return ComposePlan(path, files, env, rendered, is_drill, ci, factor if is_drill else 1.0)
+
+    if is_drill:
         out = (run_dir / DRILL_DIR).resolve()
         env = {"DRILL_PROVISIONING": str(out), **drill_flag_variables(factor)}
         if not render:
-            return ComposePlan(path, files, env)
+            return planned(files, env, [])
         rendered = render_tree(prov, out, compose_target(native_jobs=ci), Drill(factor), environ)
-        return ComposePlan(path, files, env, [rendered.prometheus_config, rendered.alertmanager_config])
+        plan = planned(files, env, [rendered.prometheus_config, rendered.alertmanager_config])
+        write_state(run_dir, plan)
+        return plan
     if not render or not any(environ.get(var) for var in URL_OVERRIDES):
-        return ComposePlan(path, files)
+        return planned(files, {}, [])
     out = (run_dir / ALERTMANAGER_DIR).resolve()
     config, _ = render_alertmanager_dir(prov, out, compose_target(), None, environ)
-    return ComposePlan(path, [*files, _alertmanager_override_file(out)], {}, [config])
+    plan = planned([*files, _alertmanager_override_file(out)], {}, [config])
+    write_state(run_dir, plan)
+    return plan
+
+
+# --- the state file ---------------------------------------------------------------------
+
+
+def published_ports(compose_file: Path = COMPOSE_FILE) -> dict[str, int]:
+    """Service -> the 127.0.0.1 port its first ``ports:`` entry publishes (backend-1 -> 8001)."""
+    services = yaml.safe_load(compose_file.read_text(encoding="utf-8"))["services"]
+    ports: dict[str, int] = {}
+    for name, svc in services.items():
+        for entry in svc.get("ports") or []:
+            # "127.0.0.1:8001:8000" -> 8001
+            ports[name] = int(str(entry).split(":")[-2])
+            break
+    return ports
+
+
+def write_state(run_dir: Path, plan: ComposePlan) -> Path:
+    """Record the bundle ``plan`` starts in ``run_dir/compose-state.json``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state: dict[str, Any] = {
+        "mode": "compose",
+        "run_dir": str(run_dir.resolve()),
+        "written_at": datetime.now(UTC).isoformat(),
+        "files": [str(f) for f in plan.files],
+        "env": plan.env,
+        "drill": plan.drill,
+        "ci": plan.ci,
+        "factor": plan.factor,
+        "ports": published_ports(),
+    }
+    path = run_dir / COMPOSE_STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_state(run_dir: Path) -> dict[str, Any] | None:
+    """The record :func:`write_state` left in ``run_dir``; None when there is none."""
+    path = run_dir / COMPOSE_STATE_FILE
+    if not path.is_file():
+        return None
+    state: dict[str, Any] = json.loads(path.read_text())
+    if state.get("mode") != "compose":
+        raise StackError(f"{path}: mode {state.get('mode')!r} is not 'compose'")
+    return state
+
+
+def remove_state(run_dir: Path) -> None:
+    (run_dir / COMPOSE_STATE_FILE).unlink(missing_ok=True)

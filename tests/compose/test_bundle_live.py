@@ -1,13 +1,18 @@
 """The compose bundle, brought up for real (needs a Docker engine; skipped otherwise):
 Grafana sees every datasource healthy and every dashboard provisioned, a log line's
 trace_id and an exemplar's trace_id both resolve in Tempo, and a log-based alert from
-Loki's ruler travels Alertmanager to the receiver."""
+Loki's ruler travels Alertmanager to the receiver. And the whole drill suite passes against
+the bundle in drill + CI mode, driven by the same commands a user types."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +21,8 @@ from testcontainers.compose import DockerCompose
 
 from stack.clients import BackendAdmin, ReceiverClient
 from stack.clients._base import poll
+from stack.drills.catalog import load_catalog
+from stack.native.compose import compose_files
 from tests.compose._bundle import ROOT
 from tests.dashboards._queries import UIDS
 
@@ -27,6 +34,63 @@ LOKI = "http://127.0.0.1:3100"
 TEMPO = "http://127.0.0.1:3200"
 PROMETHEUS = "http://127.0.0.1:9090"
 ADMIN_TOKEN = os.environ.get("BACKEND_ADMIN_TOKEN", "dev-admin-token")
+# Building the image and waiting for every healthcheck; then the whole catalog of drills.
+UP_TIMEOUT_SECONDS = 900
+DRILL_TIMEOUT_SECONDS = 1800
+
+
+def _stack(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stack", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+def _compose_down_volumes() -> None:
+    """Remove the drill bundle with its volumes: like the native stack at every `up`, a drill
+    run starts from an empty TSDB and notification log."""
+    files = [a for f in compose_files(drill=True, ci=True) for a in ("-f", str(f))]
+    subprocess.run(["docker", "compose", *files, "down", "--volumes"], cwd=ROOT, check=False, timeout=300)
+
+
+@pytest.fixture
+def drill_bundle(tmp_path: Path) -> Iterator[Path]:
+    """`python -m stack up --compose --ci` (drill mode, light variant) in a run directory of
+    its own; down again, volumes and all, afterwards."""
+    run_dir = tmp_path / "run"
+    _compose_down_volumes()
+    files = [a for f in compose_files(drill=True, ci=True) for a in ("-f", str(f))]
+    # `up --compose` does not rebuild: the image must carry this checkout's code.
+    subprocess.run(["docker", "compose", *files, "build"], cwd=ROOT, check=True, timeout=UP_TIMEOUT_SECONDS)
+    try:
+        up = _stack("up", "--compose", "--ci", "--run-dir", str(run_dir), timeout=UP_TIMEOUT_SECONDS)
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield run_dir
+    finally:
+        _stack("down", "--compose", "--ci", "--run-dir", str(run_dir), timeout=300)
+        _compose_down_volumes()
+
+
+# Defined before the tests on the `bundle` fixture: pytest runs a module in file order and
+# keeps a module fixture up until the module ends, so this bundle comes and goes before the
+# production bundle claims the same ports.
+def test_the_drill_suite_passes_against_the_compose_bundle(drill_bundle: Path) -> None:
+    drill = _stack("drill", "--all", "--json", "--run-dir", str(drill_bundle), timeout=DRILL_TIMEOUT_SECONDS)
+    assert "starting one" not in drill.stderr, f"drill started a native stack:\n{drill.stderr[-3000:]}"
+    doc = json.loads(drill.stdout)
+    scenarios = {s["name"]: s for s in doc["scenarios"]}
+    assert sorted(scenarios) == sorted(load_catalog().scenarios)
+    failed = {
+        name: (s["failed_hop"], s["error"], s["violations"])
+        for name, s in scenarios.items()
+        if not s["ok"] and not s.get("known_issue")
+    }
+    assert not failed, json.dumps(failed, indent=2)
+    assert doc["ok"] and drill.returncode == 0, drill.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
