@@ -71,7 +71,11 @@ def _add_port_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_drill_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drill", action="store_true", default=None, help="1 s intervals, compressed rules")
-    parser.add_argument("--factor", type=float, help="time-compression factor in drill mode (default 60)")
+    parser.add_argument(
+        "--factor",
+        type=float,
+        help="time-compression factor in drill mode (default 60 for `up --drill`, 100 when `drill` starts its own stack)",
+    )
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:

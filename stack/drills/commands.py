@@ -32,12 +32,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _attach_or_start(args: argparse.Namespace, err: Any) -> tuple[Any, bool]:
     """(stack, started_here)."""
     from stack.native import NativeStack, StackError
+    from stack.native.compose import ComposeUnavailable
+    from stack.native.compose_stack import ComposeStack, attach
 
     settings = settings_from_args(args)
     try:
-        stack = NativeStack.attach(settings.run_dir)
+        stack = attach(settings.run_dir)
+    except ComposeUnavailable:
+        raise  # `up --compose` recorded a bundle here, but no engine answers: start nothing
     except StackError:
         stack = None
+    if isinstance(stack, ComposeStack):
+        down = [s.name for s in stack.status() if not s.running]
+        if down:
+            raise StackError(
+                f"the compose bundle of {settings.run_dir} is not fully running ({', '.join(down)}): "
+                "`python -m stack up --compose --drill` again"
+            )
     if stack is not None and all(s.running for s in stack.status()):
         if not stack.settings.drill:
             raise StackError(

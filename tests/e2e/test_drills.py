@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from contextlib import suppress
 from typing import Any
 
 import pytest
@@ -27,67 +26,43 @@ pytestmark = pytest.mark.e2e
 CATALOG = load_catalog()
 # A healthy stack under load is watched this long before any drill.
 BASELINE_WINDOW_SECONDS = 8.0
-# The most a fresh stack's warm-up may take before the window starts anyway.
-WARM_UP_TIMEOUT_SECONDS = 30.0
 _cache: dict[str, Any] = {}
 
 
-def _others(snap: Snapshot) -> list[str]:
-    return sorted(
-        f"{a['labels']['alertname']} {a['state']} {a['labels'].get('instance', '')}".strip()
+def _active(snap: Snapshot) -> list[str]:
+    return [
+        f"{a['labels']['alertname']} {a['state']} {a['labels'].get('instance', '')}"
         for a in snap.prometheus or []
-        if a["labels"]["alertname"] != "Watchdog"
-    )
+    ]
 
 
 def healthy_baseline_for(stack: NativeStack) -> dict[str, Any]:
     """Everything but Watchdog seen pending/firing in Prometheus, active in Alertmanager or
-    notified as firing, while the untouched stack runs under load for the window (computed once).
-
-    The window starts once the fresh stack has warmed up: the load generator's conversations all
-    start on their first turn, which misses the cache, and that real-time warm-up is not
-    compressed (seconds of it are minutes of a drill's rule time). What pends or fires during the
-    warm-up is recorded and reported, not hidden; an alert still on after it fails the window."""
+    delivered, while the untouched stack runs under load for the window (computed once; also
+    written to ``healthy-baseline.json`` in the run directory)."""
     if "baseline" in _cache:
         return dict(_cache["baseline"])
     with stack.prometheus() as prom, stack.alertmanager() as am, stack.receiver() as rec:
         # Let the load generator's traffic reach every rate window before watching.
         prom.wait_targets_up(timeout=30)
+        start = time.time()
         seen: dict[str, set[str]] = {"prometheus": set(), "alertmanager": set(), "receiver": set()}
-        warm_up: set[str] = set()
         with Observer(prom, am, rec) as obs:
-            warm_started = time.monotonic()
-
-            def settled(snap: Snapshot) -> bool | None:
-                others = _others(snap)
-                warm_up.update(others)
-                return True if snap.prometheus is not None and not others else None
-
-            with suppress(TimeoutError):
-                obs.wait_for(settled, WARM_UP_TIMEOUT_SECONDS, "a warmed-up stack")
-            warm_seconds = time.monotonic() - warm_started
-            start = time.time()
             deadline = time.monotonic() + BASELINE_WINDOW_SECONDS
             while time.monotonic() < deadline:
                 snap = obs.next_snapshot(obs.snapshot.at)
-                seen["prometheus"].update(_others(snap))
+                seen["prometheus"].update(_active(snap))
                 for a in snap.alertmanager or []:
                     seen["alertmanager"].add(a["labels"]["alertname"])
             for d in obs.deliveries(start):
-                if d["status"] == "firing":
-                    seen["receiver"].update(d.get("alertnames") or [])
-        watchdog = [a for a in obs.snapshot.prometheus or [] if a["labels"]["alertname"] == "Watchdog"]
+                seen["receiver"].update(d.get("alertnames") or [])
     result = {
         "window": BASELINE_WINDOW_SECONDS,
-        "warm_up_seconds": round(warm_seconds, 3),
-        "warm_up_alerts": sorted(warm_up),
         **{hop: sorted(x for x in names if not x.startswith("Watchdog")) for hop, names in seen.items()},
-        "watchdog_seen": [f"Watchdog {a['state']}" for a in watchdog],
+        "watchdog_seen": sorted(x for x in seen["prometheus"] if x.startswith("Watchdog")),
     }
     _cache["baseline"] = result
     (stack.run_dir / "healthy-baseline.json").write_text(json.dumps(result, indent=2))
-    names = ", ".join(sorted({line.split()[0] for line in warm_up})) or "none"
-    record_figure(f"healthy baseline: warm-up before the window (alerts during it: {names}), s", warm_seconds)
     return dict(result)
 
 
