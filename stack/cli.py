@@ -74,7 +74,7 @@ def _add_drill_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--factor",
         type=float,
-        help="time-compression factor in drill mode (default 60 for `up --drill`, 100 when `drill` starts its own stack)",
+        help="time-compression factor in drill mode (default 60; 100 when `drill` starts its own stack)",
     )
 
 
