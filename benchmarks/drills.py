@@ -10,7 +10,6 @@ default ports is left alone.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -19,26 +18,7 @@ from stack.drills import DrillSession, SuiteResult, load_catalog
 from stack.drills.profile import DRILL_SUITE_FACTOR
 from stack.drills.report import Progress
 from stack.native import NativeStack, StackSettings
-
-PORT_FIELDS = (
-    "prometheus_port",
-    "alertmanager_port",
-    "blackbox_port",
-    "backend_1_port",
-    "backend_2_port",
-    "upstreams_port",
-    "loadgen_port",
-    "receiver_port",
-)
-
-
-def free_ports() -> dict[str, int]:
-    ports: set[int] = set()
-    while len(ports) < len(PORT_FIELDS):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            ports.add(s.getsockname()[1])
-    return dict(zip(PORT_FIELDS, sorted(ports), strict=True))
+from stack.native.settings import free_ports
 
 
 def up_to_ready(run_dir: Path, drill: bool, factor: float) -> tuple[NativeStack, float]:

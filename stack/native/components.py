@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stack.native.render import Rendered
+from stack.native.render import Rendered, prometheus_drill_flags
 from stack.native.settings import DRILL_ENV, StackSettings
-from stack.timecompress import Compression
 
 __all__ = ["APT_HINT", "BINARIES", "Component", "build_components", "drill_env", "missing_binaries"]
 
@@ -119,11 +118,8 @@ def build_components(
     if settings.drill:
         # Alert re-sends, restart grace and outage tolerance scale with the rules, so that
         # "Alertmanager restarted while an alert fires" recovers in seconds, as it would in minutes.
-        c = Compression(settings.factor)
         prometheus_args += [
-            f"--rules.alert.resend-delay={c.scale('1m', 1000)}",
-            f"--rules.alert.for-grace-period={c.scale('10m', 1000)}",
-            f"--rules.alert.for-outage-tolerance={c.scale('1h', 1000)}",
+            f"{flag}={value}" for flag, value in prometheus_drill_flags(settings.factor).items()
         ]
 
     def backend(name: str, port: int) -> Component:

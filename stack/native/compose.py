@@ -40,10 +40,16 @@ from typing import Any
 import yaml
 
 from stack.alerting import URL_OVERRIDES
-from stack.native.render import Drill, compose_target, render_alertmanager_dir, render_tree
+from stack.native.render import (
+    DRILL_FLAGS,
+    Drill,
+    compose_target,
+    prometheus_drill_flags,
+    render_alertmanager_dir,
+    render_tree,
+)
 from stack.native.settings import REPO_ROOT
 from stack.native.stack import StackError
-from stack.timecompress import Compression
 
 __all__ = [
     "CI_FILE",
@@ -72,30 +78,15 @@ COMPOSE_STATE_FILE = "compose-state.json"
 # not hang `up`, which promises to fail fast without an engine.
 PROBE_TIMEOUT_SECONDS = 15.0
 
+
 # Prometheus flag -> (the variable compose.drill.yaml reads it from, its production default).
-# Alert re-sends, restart grace and outage tolerance scale with the rules, so "Alertmanager
-# restarted while an alert fires" recovers in seconds, as it would in minutes.
-_DRILL_FLAGS = {
-    "--rules.alert.resend-delay": ("DRILL_RESEND_DELAY", "1m"),
-    "--rules.alert.for-grace-period": ("DRILL_FOR_GRACE_PERIOD", "10m"),
-    "--rules.alert.for-outage-tolerance": ("DRILL_FOR_OUTAGE_TOLERANCE", "1h"),
-}
-
-
 class ComposeUnavailable(StackError):
     """No usable Docker engine (or compose file); the message says what is missing and what to do."""
 
 
-def prometheus_drill_flags(factor: float) -> dict[str, str]:
-    """``{flag: compressed value}`` for drill mode, with the same 1 s floor the native
-    drill stack uses."""
-    c = Compression(factor)
-    return {flag: c.scale(default, 1000) for flag, (_, default) in _DRILL_FLAGS.items()}
-
-
 def drill_flag_variables(factor: float) -> dict[str, str]:
     """The ``DRILL_*`` variables ``compose.drill.yaml`` expands into Prometheus' command."""
-    return {_DRILL_FLAGS[flag][0]: value for flag, value in prometheus_drill_flags(factor).items()}
+    return {DRILL_FLAGS[flag][0]: value for flag, value in prometheus_drill_flags(factor).items()}
 
 
 def check_engine(docker: str | None) -> str:

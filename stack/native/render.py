@@ -47,6 +47,7 @@ from stack.timecompress import Compression, parse_duration
 __all__ = [
     "COMPOSE_ADDRESSES",
     "COMPOSE_ONLY_HOSTS",
+    "DRILL_FLAGS",
     "Drill",
     "RenderError",
     "Rendered",
@@ -55,6 +56,7 @@ __all__ = [
     "compose_target",
     "drill_of",
     "native_target",
+    "prometheus_drill_flags",
     "render_alertmanager",
     "render_alertmanager_dir",
     "render_all",
@@ -434,3 +436,20 @@ def render_all(settings: StackSettings, environ: Mapping[str, str] | None = None
     return render_tree(
         settings.provisioning_dir, settings.run_dir, native_target(settings), drill_of(settings), environ
     )
+
+
+# Prometheus flags that drill mode compresses, with the compose.drill.yaml variable that carries
+# each. Alert re-sends, restart grace and outage tolerance scale with the rules, so "Alertmanager
+# restarted while an alert fires" recovers in seconds, as it would in minutes.
+DRILL_FLAGS = {
+    "--rules.alert.resend-delay": ("DRILL_RESEND_DELAY", "1m"),
+    "--rules.alert.for-grace-period": ("DRILL_FOR_GRACE_PERIOD", "10m"),
+    "--rules.alert.for-outage-tolerance": ("DRILL_FOR_OUTAGE_TOLERANCE", "1h"),
+}
+
+
+def prometheus_drill_flags(factor: float) -> dict[str, str]:
+    """``{flag: compressed value}`` for drill mode, with the same 1 s floor the native
+    drill stack uses."""
+    c = Compression(factor)
+    return {flag: c.scale(default, 1000) for flag, (_, default) in DRILL_FLAGS.items()}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DRILL_ENV", "REPO_ROOT", "StackSettings"]
+__all__ = ["DRILL_ENV", "PORT_FIELDS", "REPO_ROOT", "StackSettings", "free_ports"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +81,18 @@ class StackSettings(BaseSettings):
             "prometheus": self.prometheus_port,
             **({"loadgen": self.loadgen_port} if self.loadgen else {}),
         }
+
+
+# The port fields of StackSettings, one per component.
+PORT_FIELDS: tuple[str, ...] = tuple(name for name in StackSettings.model_fields if name.endswith("_port"))
+
+
+def free_ports() -> dict[str, int]:
+    """One distinct free 127.0.0.1 port per component, keyed by ``StackSettings`` field name, for a
+    stack that must not clash with one already running on the default ports (tests, benchmarks)."""
+    ports: set[int] = set()
+    while len(ports) < len(PORT_FIELDS):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.add(int(sock.getsockname()[1]))
+    return dict(zip(PORT_FIELDS, sorted(ports), strict=True))

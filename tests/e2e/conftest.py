@@ -30,27 +30,9 @@ import pytest
 from stack.clients import AlertmanagerClient, BackendAdmin, PrometheusClient, ReceiverClient
 from stack.drills.profile import DRILL_SUITE_FACTOR
 from stack.native import NativeStack, StackSettings
-from tests.support.servers import free_port
+from stack.native.settings import free_ports
 
-PORT_FIELDS = (
-    "prometheus_port",
-    "alertmanager_port",
-    "blackbox_port",
-    "backend_1_port",
-    "backend_2_port",
-    "upstreams_port",
-    "loadgen_port",
-    "receiver_port",
-)
 _figures: dict[str, float] = {}
-
-
-def free_ports() -> dict[str, int]:
-    """One distinct free port per component, as ``StackSettings`` field names."""
-    ports: set[int] = set()
-    while len(ports) < len(PORT_FIELDS):
-        ports.add(free_port())
-    return dict(zip(PORT_FIELDS, sorted(ports), strict=True))
 
 
 def free_stack_settings(run_dir: Path, **overrides: Any) -> StackSettings:

@@ -17,9 +17,9 @@ import yaml
 
 from stack.clients import AlertmanagerClient, PrometheusClient, ReceiverClient
 from stack.native import NativeStack
-from stack.native.settings import REPO_ROOT
+from stack.native.settings import PORT_FIELDS, REPO_ROOT, free_ports
 from stack.timecompress import Compression, parse_duration
-from tests.e2e.conftest import PORT_FIELDS, free_ports, record_figure
+from tests.e2e.conftest import record_figure
 
 pytestmark = pytest.mark.e2e
 
