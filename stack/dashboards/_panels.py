@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TypeVar
 from urllib.parse import quote
 
 from grafana_foundation_sdk.builders import common, loki, prometheus, stat, table
@@ -145,6 +146,33 @@ def thresholds(*steps: tuple[float | None, str]) -> dash.ThresholdsConfig:
 _DEFAULT_THRESHOLDS = ((None, "green"),)
 
 
+_PanelT = TypeVar("_PanelT", _ts.Panel, stat.Panel)
+
+
+def _framed(
+    panel: _PanelT,
+    title: str,
+    description: str,
+    targets: Sequence[Query],
+    unit: str,
+    span: int,
+    height: int,
+    steps: Sequence[tuple[float | None, str]],
+) -> _PanelT:
+    """What every graph panel sets: title, description, datasource of its queries, unit, size,
+    thresholds."""
+    return (
+        panel.title(title)
+        .description(description)
+        .datasource(_panel_datasource(targets))
+        .targets(list(targets))
+        .unit(unit)
+        .span(span)
+        .height(height)
+        .thresholds(thresholds(*steps))
+    )
+
+
 def timeseries(
     title: str,
     description: str,
@@ -159,17 +187,9 @@ def timeseries(
 ) -> _ts.Panel:
     """A time-series panel; thresholds other than the default are drawn as dashed lines."""
     p = (
-        _ts.Panel()
-        .title(title)
-        .description(description)
-        .datasource(_panel_datasource(targets))
-        .targets(list(targets))
-        .unit(unit)
-        .span(span)
-        .height(height)
+        _framed(_ts.Panel(), title, description, targets, unit, span, height, steps)
         .fill_opacity(10)
         .line_width(1)
-        .thresholds(thresholds(*steps))
         .legend(
             common.VizLegendOptions().show_legend(True).display_mode(common_models.LegendDisplayMode.LIST)
         )
@@ -199,15 +219,7 @@ def stat_panel(
 ) -> stat.Panel:
     """A single-value panel coloured by thresholds, with a sparkline."""
     p = (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(_panel_datasource(targets))
-        .targets(list(targets))
-        .unit(unit)
-        .span(span)
-        .height(height)
-        .thresholds(thresholds(*steps))
+        _framed(stat.Panel(), title, description, targets, unit, span, height, steps)
         .color_mode(common_models.BigValueColorMode.BACKGROUND)
         .graph_mode(common_models.BigValueGraphMode.AREA)
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
