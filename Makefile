@@ -2,6 +2,8 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 VENV := .venv/bin
+# The e2e tier's two lanes (tests/e2e/conftest.py), one xdist worker each, side by side.
+E2E_FLAGS := -n 2 --dist loadgroup
 
 .PHONY: help bootstrap up down status drill test test-unit test-rules test-e2e lint typecheck bench
 
@@ -24,7 +26,8 @@ drill: bootstrap ## Run every alert drill against a time-compressed native stack
 	$(VENV)/python -m stack drill --all
 
 test: bootstrap lint typecheck ## Run the whole test suite (installs what it needs first).
-	$(VENV)/pytest
+	$(VENV)/pytest -m "not e2e"
+	$(VENV)/pytest -m e2e $(E2E_FLAGS)
 
 test-unit: bootstrap ## Run the tests that need no external binary.
 	$(VENV)/pytest -m "not e2e and not compose and not rules"
@@ -33,7 +36,7 @@ test-rules: bootstrap ## Run promtool / amtool checks of the alert rules and rou
 	$(VENV)/pytest -m rules
 
 test-e2e: bootstrap ## Run the end-to-end drills against the native stack.
-	$(VENV)/pytest -m e2e
+	$(VENV)/pytest -m e2e $(E2E_FLAGS)
 
 lint: bootstrap ## Lint with ruff.
 	$(VENV)/ruff check .

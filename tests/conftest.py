@@ -1,15 +1,21 @@
 """Tier selection: e2e tests need the Debian binaries, compose tests need a Docker engine.
 
 When a tier cannot run here its tests are skipped with the reason printed in the
-summary (``-ra``), never silently.
+summary (``-ra``), never silently. The figures the e2e tier measures are printed in the
+summary too; under pytest-xdist (the e2e tier's two lanes, ``tests/e2e/conftest.py``) these
+hooks run in the controller, which loads no conftest below this one.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
+
+from tests.support.figures import FIGURES
 
 NATIVE_BINARIES = (
     "prometheus",
@@ -63,3 +69,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(
                     pytest.mark.skip(reason=f"compose tier needs a Docker engine: {compose_reason}")
                 )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    # xdist marks a grouped test by an "@group" suffix of its node id. A pytest / pytest-xdist
+    # pair that loses it distributes the tests one by one, and each worker would start both stacks.
+    ungrouped = [i for i in ids if i.startswith("tests/e2e/") and "@" not in i]
+    if ungrouped and node.config.getoption("dist") == "loadgroup":
+        pytest.exit(
+            f"--dist loadgroup did not group the e2e lanes (e.g. {ungrouped[0]}): "
+            "this pytest / pytest-xdist pair does not honour xdist_group; see pyproject.toml",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # An xdist worker hands its figures to the controller, which prints them.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["stack_figures"] = json.dumps(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    FIGURES.update(json.loads(getattr(node, "workeroutput", {}).get("stack_figures", "{}")))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("stack figures")
+        for name, value in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value:.2f}")

@@ -191,9 +191,6 @@ class Agent:
             await emit(RunFinishedEvent(thread_id=ids.thread_id, run_id=ids.run_id))
 
     async def _steps(self, run: RunRequest, emit: Emit) -> None:
-        slow = self._faults.params("slow_responses")
-        if slow is not None:
-            await asyncio.sleep(float(slow["seconds"]))
         await emit(StateSnapshotEvent(snapshot={"status": "planning", "toolCalls": []}))
         messages = openai_messages(run)
         plan = await self._llm.plan(messages, self._schemas)
@@ -214,6 +211,12 @@ class Agent:
         await emit(StateDeltaEvent(delta=[{"op": "replace", "path": "/status", "value": "answering"}]))
         answer = await self._answer(messages, emit)
         await self._remember(run, answer)
+        slow = self._faults.params("slow_responses")
+        if slow is not None:
+            # The run is slow to finish, after its calls: the stream (and the request's duration)
+            # lasts this much longer while the LLM, tool and delegation calls keep their usual pace,
+            # so their own signals are not shifted by it.
+            await asyncio.sleep(float(slow["seconds"]))
         await emit(StateDeltaEvent(delta=[{"op": "replace", "path": "/status", "value": "done"}]))
 
     async def _call(

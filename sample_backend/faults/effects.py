@@ -34,8 +34,10 @@ _PAGE = 4096
 class CpuBurn:
     """Keeps ``cores`` CPU cores busy with hashing until :meth:`stop`.
 
-    Uses ``ceil(cores)`` threads, each busy ``cores / threads`` of every period, so
-    fractional values (0.5, 1.5) give the requested average load.
+    Uses ``ceil(cores)`` threads, each using ``cores / threads`` of every period in CPU time,
+    so fractional values (0.5, 1.5) give the requested average load. CPU time, not wall time:
+    on a machine where other processes compete for the cores a thread keeps hashing until it
+    has had its share, so the process still uses what was asked for if the cores have it.
     """
 
     def __init__(self, cores: float) -> None:
@@ -55,8 +57,8 @@ class CpuBurn:
     def _run(self, duty: float) -> None:
         busy = _PERIOD * duty
         while not self._stop.is_set():
-            start = time.monotonic()
-            while time.monotonic() - start < busy:
+            start, cpu = time.monotonic(), time.thread_time()
+            while time.thread_time() - cpu < busy and not self._stop.is_set():
                 hashlib.sha256(_BUFFER).digest()
             rest = _PERIOD - (time.monotonic() - start)
             if rest > 0:

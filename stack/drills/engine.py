@@ -52,6 +52,10 @@ class DrillContext:
     progress: Callable[[str, str], None] = lambda scenario, message: None
     # Group key -> when an alert of it last reached Alertmanager (see the module docstring).
     seen_groups: dict[GroupKey, float] = field(default_factory=dict)
+    # Called with the scenario's name once its faults are off and its alerts have left Prometheus:
+    # what remains is Alertmanager's resolved notification, which no fault on its resources can
+    # disturb, so the scheduler may hand them to the next drill.
+    release: Callable[[str], None] = lambda scenario: None
 
 
 def _match(ref: _AlertRef) -> Callable[[dict[str, str]], bool]:
@@ -112,6 +116,7 @@ class _Run:
         # back in Alertmanager, and until when the drill keeps watching (see StackStep).
         self.back_in_alertmanager: float | None = None
         self.watch_until: float | None = None
+        self.prometheus_restarted = False
 
     def say(self, message: str) -> None:
         self.ctx.progress(self.s.name, message)
@@ -162,10 +167,14 @@ class _Run:
     def floors(self) -> None:
         timers = self.ctx.timers
         now = time.time()
+        # A step undone only after the alerts fire holds their notification back that long.
+        hold = max((st.undo_after_seconds for st in self.s.stack if st.undo == "firing"), default=0.0)
         for exp in self.s.expect:
             keys = timers.group_keys(exp.alert, exp.labels)
             refire = any(now - self.ctx.seen_groups.get(k, -1e18) < RESOLVED_RETENTION_SECONDS for k in keys)
-            floor = timers.floor(exp.alert, exp.labels, refire=refire)
+            floor = replace(
+                timers.floor(exp.alert, exp.labels, refire=refire), signal=exp.signal_seconds, hold=hold
+            )
             if self.s.baseline == "firing":
                 floor = replace(
                     floor, already_firing=True, group_wait=timers.repeat_floor(exp.alert, exp.labels)
@@ -206,6 +215,13 @@ class _Run:
         self.result.facts.update(facts)
         self.done_steps.append(step)
         self.blocked_until = time.time()
+        if step.action == "restart" and step.component == "prometheus":
+            # Evaluation stops while Prometheus restarts; alerts not firing yet fire that much later
+            # (at least; track() takes the shift Prometheus gives their restored `for` state).
+            self.prometheus_restarted = True
+            for r in self.result.alerts:
+                if r.firing is None:
+                    r.floor = replace(r.floor, downtime=r.floor.downtime + self.blocked_until - started)
         self.result.facts.setdefault("steps", []).append(
             {
                 "action": step.action,
@@ -331,6 +347,13 @@ class _Run:
                 self.say(f"{r.name} pending at {r.pending:.1f} s")
             if a["state"] == "firing" and r.firing is None:
                 r.firing = snap.at - self.t0 if self.s.baseline == "clear" else 0.0
+                seen_at = self.result.facts.get("active_at_seen", {}).get(r.name, [])
+                if self.prometheus_restarted and seen_at:
+                    # Prometheus restores a pending alert's `for` shifted by the time it did not
+                    # evaluate (from its last evaluation before the stop to its first after the
+                    # start): the shift of activeAt is the downtime that counts.
+                    shift = parse_time(a["activeAt"]) - parse_time(seen_at[0])
+                    r.floor = replace(r.floor, downtime=max(r.floor.downtime, shift))
                 self.descriptions[id(exp)] = normalise(str(a["annotations"].get("description", "")))
                 self.runbooks[id(exp)] = str(a["annotations"].get("runbook_url", ""))
                 self.say(f"{r.name} firing at {r.firing:.1f} s")
@@ -439,9 +462,12 @@ class _Run:
         start = time.time()
         pending = [e for e in self.s.expect if e.resolves]
         gone_inhibited: set[int] = set()
+        released = False
         while True:
             snap = self.obs.next_snapshot(self.obs.snapshot.at)
-            self.check_absent(snap)
+            if not released:
+                # Once released, another drill may disturb these resources: nothing to hold it to.
+                self.check_absent(snap)
             for exp in pending:
                 r = results[id(exp)]
                 if (
@@ -464,6 +490,11 @@ class _Run:
             for inh in self.s.inhibited:
                 if snap.prometheus is not None and not snap.prom_alerts(_match(inh)):
                     gone_inhibited.add(id(inh))
+            gone = all(results[id(e)].resolved_prometheus is not None for e in pending)
+            if not released and gone and len(gone_inhibited) == len(self.s.inhibited):
+                released = True
+                self.result.facts["released_resources"] = round(snap.at - self.t_clear, 3)
+                self.ctx.release(self.s.name)
             done = all(results[id(e)].to_resolved is not None for e in pending)
             if done and len(gone_inhibited) == len(self.s.inhibited):
                 return

@@ -4,15 +4,15 @@ The timers are read from the rendered files of a running stack (``run_dir/promet
 ``run_dir/alertmanager``: the compressed ``for``, the 1 s intervals, the compressed group
 timers) or rendered on the fly from ``provisioning/`` for a given factor.
 
-The floor of a hop is what the configured timers alone impose when the fault shows in the
-first scrape after injection and every component answers instantly (all times in seconds,
+The floor of a hop is what the configured timers impose when the fault shows in the first
+scrape once it can show at all, and every component answers instantly (all times in seconds,
 from the injection; ``ceil_eval(x)`` rounds ``x`` up to whole evaluation intervals, since a
 rule only changes state at an evaluation)::
 
-    pending  = scrape_interval + evaluation_interval
-    firing   = pending + ceil_eval(for)
-    notified = firing + group_wait            (a new Alertmanager group)
-             = firing + group_interval        (the alert joins a group that is still alive)
+    pending  = signal + scrape_interval + evaluation_interval
+    firing   = pending + ceil_eval(for) + downtime
+    notified = firing + max(group_wait, hold)            (a new Alertmanager group)
+             = firing + max(group_interval, hold)        (the alert joins a group still alive)
     resolved = scrape_interval + drain + evaluation_interval + ceil_eval(keep_firing_for)
                + group_interval               (from clearing the fault)
 
@@ -20,10 +20,16 @@ rule only changes state at an evaluation)::
 the fault is gone (the rule is an ``and`` of windows; the shortest turns false first).
 It is zero for alerts on gauges.
 
-A drill whose fault needs time of its own to move the metric (a latency fault's slow
-requests must finish before the histogram sees them; a counter series that did not exist
-needs two samples before ``rate()`` has a value) arrives later than its floor; the table
-shows by how much.
+``signal`` is the time the fault itself needs before any scrape can show it, which no timer
+explains and the scenario declares (``signal_seconds``): a latency fault's slow requests reach
+the histogram only when they end; a burn ratio over a window passes its threshold only once
+enough of the window holds bad events. It is zero for faults that show at once.
+
+Two more terms come from the drill's own steps on the stack. ``hold``: a step undone only some
+seconds after the alert fires (the receiver answering 5xx until then) holds the notification
+back that long. ``downtime``: while a restarted Prometheus is down it evaluates nothing, and
+2.42 restores a pending alert's ``for`` shifted by the time it was down, so the measured
+downtime of a restart in the middle of a ``for`` delays firing by as much.
 """
 
 from __future__ import annotations
@@ -131,6 +137,9 @@ class Floor:
     group_interval: float
     drain: float
     refire: bool = False
+    signal: float = 0.0
+    hold: float = 0.0
+    downtime: float = 0.0
     # Already firing before the drill (Watchdog): only the next notification is awaited,
     # and group_wait holds the repeat interval rounded up to the group's ticks.
     already_firing: bool = False
@@ -140,15 +149,15 @@ class Floor:
 
     @property
     def pending(self) -> float:
-        return 0.0 if self.already_firing else self.scrape + self.evaluation
+        return 0.0 if self.already_firing else self.signal + self.scrape + self.evaluation
 
     @property
     def firing(self) -> float:
-        return 0.0 if self.already_firing else self.pending + self._ceil_eval(self.for_)
+        return 0.0 if self.already_firing else self.pending + self._ceil_eval(self.for_) + self.downtime
 
     @property
     def notified(self) -> float:
-        return self.firing + (self.group_interval if self.refire else self.group_wait)
+        return self.firing + max(self.group_interval if self.refire else self.group_wait, self.hold)
 
     @property
     def resolved(self) -> float:
@@ -176,6 +185,9 @@ class Floor:
                 "drain": self.drain,
                 "refire": self.refire,
                 "already_firing": self.already_firing,
+                "signal": self.signal,
+                "hold": self.hold,
+                "downtime": round(self.downtime, 3),
             },
         }
 

@@ -164,6 +164,11 @@ class ExpectedAlert(_AlertRef):
     resolves: bool = True
     # "Exactly once" checks (Alertmanager restarted while the alert fires).
     max_notifications: int | None = Field(default=None, ge=1)
+    # Seconds the fault itself needs before any scrape can show it, added to the alert's floor: a
+    # slowed request reaches the latency histogram only when it ends; a ratio over a (compressed)
+    # window passes a burn threshold only once enough of the window holds bad events. Say why in a
+    # comment beside it.
+    signal_seconds: float = Field(default=0.0, ge=0)
 
     @field_validator("receivers")
     @classmethod
@@ -217,6 +222,10 @@ class Scenario(_Strict):
     # "exclusive" drills run alone.
     resources: list[str] = Field(min_length=1)
     exclusive: bool = False
+    # False: the alert follows state (a process, a probe, a gauge, the stack itself), not request
+    # rates, so the drill proves the same on a stack without load; the e2e tier runs such drills on
+    # a second, quiet stack beside the drills that need traffic.
+    traffic: bool = True
     # A drill that cannot pass reliably because of a known defect elsewhere (a rule that
     # cannot hold at the compressed scale, ...): it still runs and reports, and its failure is
     # expected, with this reason printed.

@@ -1,9 +1,12 @@
 """Run many drills against one stack, concurrently where they cannot interfere.
 
 Two drills run at the same time only when their ``resources`` do not overlap and neither is
-``exclusive``. A drill also waits for every drill that expects a notification from an
-Alertmanager group it would otherwise open first (its inhibited alerts and side effects):
-an alert joining a live group is held back until the group's next tick.
+``exclusive``. A drill holds its resources until its faults are off and its alerts have left
+Prometheus; its resolved notifications, which no fault can disturb, may then arrive while the
+next drill on those resources runs (exclusive drills hold everything to their end). A drill also
+waits for every drill that expects a notification from an Alertmanager group it would otherwise
+open first (its inhibited alerts and side effects): an alert joining a live group is held back
+until the group's next tick.
 
 Usage::
 
@@ -14,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -33,16 +37,21 @@ from stack.drills.report import ScenarioResult, SuiteResult
 __all__ = ["DrillSession", "order_constraints", "run_concurrently"]
 
 GROUPS_FILE = "drill-groups.json"
+# How often the scheduler looks for drills that released their resources.
+RELEASE_POLL_SECONDS = 0.25
 
 
 def order_constraints(scenarios: Sequence[Scenario], timers: Timers) -> dict[str, set[str]]:
     """``{b: {a, ...}}``: drill ``b`` must start after ``a`` finished, because ``b`` opens
     (as a side effect or an inhibited alert) an Alertmanager group ``a`` expects a notification
-    from. Later drills in the list never hold back earlier ones (no cycles)."""
+    from, or one of an alert ``a`` proves is never notified (``b``'s own notifications of it would
+    count against ``a``). Later drills in the list never hold back earlier ones (no cycles)."""
     notifies: dict[str, set[GroupKey]] = {}
     touches: dict[str, set[GroupKey]] = {}
     for s in scenarios:
-        notifies[s.name] = {k for e in s.expect for k in timers.group_keys(e.alert, e.labels)}
+        notifies[s.name] = {
+            k for ref in [*s.expect, *s.inhibited] for k in timers.group_keys(ref.alert, ref.labels)
+        }
         touches[s.name] = {
             k for ref in [*s.inhibited, *s.side_effects] for k in timers.group_keys(ref.alert, ref.labels)
         }
@@ -163,7 +172,15 @@ class DrillSession:
         # Longest drills first (they set the suite's length), exclusive ones after all others
         # (nothing can overlap them anyway); ties keep the catalog order.
         planned = sorted(scenarios, key=lambda s: (s.exclusive, -self.estimate(s)))
-        finished = run_concurrently(planned, self.run_one, after, self.max_parallel)
+        released: set[str] = set()
+        lock = threading.Lock()
+
+        def release(name: str) -> None:
+            with lock:
+                released.add(name)
+
+        self.ctx.release = release
+        finished = run_concurrently(planned, self.run_one, after, self.max_parallel, released, lock)
         return SuiteResult([finished[s.name] for s in scenarios], time.monotonic() - t0, self.factor)
 
 
@@ -172,29 +189,41 @@ def run_concurrently(
     run_one: Callable[[Scenario], ScenarioResult],
     after: dict[str, set[str]],
     max_parallel: int = 12,
+    released: set[str] | None = None,
+    lock: threading.Lock | None = None,
 ) -> dict[str, ScenarioResult]:
-    """Start each drill, in list order, as soon as no running drill conflicts with it and
-    every drill it must follow has finished."""
+    """Start each drill, in list order, as soon as no running drill holding its resources
+    conflicts with it and every drill it must follow has finished. A running drill whose name
+    ``run_one`` has added to ``released`` (under ``lock``) no longer holds its resources."""
+    released = set() if released is None else released
+    lock = lock or threading.Lock()
     waiting = list(scenarios)
     running: dict[Future[ScenarioResult], Scenario] = {}
     finished: dict[str, ScenarioResult] = {}
     with ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="drill") as pool:
         while waiting or running:
+            with lock:
+                # An exclusive drill stops or fails part of the notification path: it holds
+                # everything to its end, and starts only once every other drill has ended.
+                holding = [r for r in running.values() if r.exclusive or r.name not in released]
             for s in list(waiting):
                 if len(running) >= max_parallel:
                     break
-                busy = any(s.conflicts_with(r) for r in running.values())
+                others = running.values() if s.exclusive else holding
+                busy = any(s.conflicts_with(r) for r in others)
                 if busy or not after.get(s.name, set()) <= finished.keys():
                     continue
                 waiting.remove(s)
                 running[pool.submit(run_one, s)] = s
+                holding.append(s)
                 if s.exclusive:
                     break
             if not running:
                 # Only unsatisfiable ordering is left: run the first in list order.
                 s = waiting.pop(0)
                 running[pool.submit(run_one, s)] = s
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            # A release does not end a future: look again every so often.
+            done, _ = wait(running, timeout=RELEASE_POLL_SECONDS, return_when=FIRST_COMPLETED)
             for fut in done:
                 s = running.pop(fut)
                 finished[s.name] = fut.result()

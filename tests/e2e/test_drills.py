@@ -1,97 +1,23 @@
-"""Every scenario of the catalog through the native stack: one drill run for the session,
-concurrent where drills cannot interfere, whose per-scenario results each parameter asserts.
+"""Every scenario of the catalog through a native stack: the drills that need traffic on the
+busy stack, the ``traffic: false`` ones on the quiet stack, each lane in one drill run
+(concurrent where drills cannot interfere) whose per-scenario results each parameter asserts.
 
-The run happens once (on first use) after the healthy-baseline window of
+The busy run happens once (on first use) after the healthy-baseline window of
 :mod:`tests.e2e.test_negative`, which needs a stack no drill has touched yet.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from typing import Any
-
 import pytest
 
-from stack.drills import DrillSession, SuiteResult, load_catalog
-from stack.drills.observe import Observer, Snapshot
-from stack.drills.report import Progress
-from stack.native import NativeStack
-from tests.e2e.conftest import record_figure
+from stack.drills import SuiteResult
+from tests.e2e.suites import CATALOG, LANES
 
 pytestmark = pytest.mark.e2e
 
 
-CATALOG = load_catalog()
-# A healthy stack under load is watched this long before any drill.
-BASELINE_WINDOW_SECONDS = 8.0
-_cache: dict[str, Any] = {}
-
-
-def _active(snap: Snapshot) -> list[str]:
-    return [
-        f"{a['labels']['alertname']} {a['state']} {a['labels'].get('instance', '')}"
-        for a in snap.prometheus or []
-    ]
-
-
-def healthy_baseline_for(stack: NativeStack) -> dict[str, Any]:
-    """Everything but Watchdog seen pending/firing in Prometheus, active in Alertmanager or
-    delivered, while the untouched stack runs under load for the window (computed once; also
-    written to ``healthy-baseline.json`` in the run directory)."""
-    if "baseline" in _cache:
-        return dict(_cache["baseline"])
-    with stack.prometheus() as prom, stack.alertmanager() as am, stack.receiver() as rec:
-        # Let the load generator's traffic reach every rate window before watching.
-        prom.wait_targets_up(timeout=30)
-        start = time.time()
-        seen: dict[str, set[str]] = {"prometheus": set(), "alertmanager": set(), "receiver": set()}
-        with Observer(prom, am, rec) as obs:
-            deadline = time.monotonic() + BASELINE_WINDOW_SECONDS
-            while time.monotonic() < deadline:
-                snap = obs.next_snapshot(obs.snapshot.at)
-                seen["prometheus"].update(_active(snap))
-                for a in snap.alertmanager or []:
-                    seen["alertmanager"].add(a["labels"]["alertname"])
-            for d in obs.deliveries(start):
-                seen["receiver"].update(d.get("alertnames") or [])
-    result = {
-        "window": BASELINE_WINDOW_SECONDS,
-        **{hop: sorted(x for x in names if not x.startswith("Watchdog")) for hop, names in seen.items()},
-        "watchdog_seen": sorted(x for x in seen["prometheus"] if x.startswith("Watchdog")),
-    }
-    _cache["baseline"] = result
-    (stack.run_dir / "healthy-baseline.json").write_text(json.dumps(result, indent=2))
-    return dict(result)
-
-
-def drill_suite_for(stack: NativeStack) -> SuiteResult:
-    """The whole catalog, run once per session (after the healthy baseline)."""
-    if "suite" not in _cache:
-        healthy_baseline_for(stack)
-        verbose = Progress(enabled=bool(os.environ.get("DRILL_PROGRESS")))
-        with DrillSession.attach(stack, progress=verbose) as session:
-            suite = session.run(list(CATALOG.scenarios.values()))
-        _cache["suite"] = suite
-        # The whole run, for reading after a failure in CI.
-        (stack.run_dir / "drill-suite.json").write_text(json.dumps(suite.as_json(), indent=2))
-        record_figure("drill suite wall time, s", suite.wall_seconds)
-        overs = [a.over_floor for s in suite.scenarios for a in s.alerts if a.over_floor is not None]
-        if overs:
-            record_figure("drills: worst time to notification over its floor, s", max(overs))
-    result: SuiteResult = _cache["suite"]
-    return result
-
-
-@pytest.fixture(scope="module")
-def drill_suite(native_stack: NativeStack) -> SuiteResult:
-    return drill_suite_for(native_stack)
-
-
-@pytest.mark.parametrize("name", sorted(CATALOG.scenarios))
-def test_scenario(drill_suite: SuiteResult, name: str) -> None:
-    result = drill_suite.get(name)
+def check_scenario(suite: SuiteResult, name: str) -> None:
+    result = suite.get(name)
     if result.known_issue and not result.ok:
         pytest.xfail(f"known issue: {result.known_issue}\n{result.error}")
     problems = [result.error or "", *result.violations]
@@ -105,3 +31,18 @@ def test_scenario(drill_suite: SuiteResult, name: str) -> None:
             assert got.to_resolved is not None, f"{got.name}: no resolved notification"
     for inh in result.inhibited:
         assert inh.notifications == 0, f"inhibited {inh.alert} was notified"
+
+
+@pytest.mark.parametrize("name", LANES["busy"])
+def test_drill_under_load(drill_suite: SuiteResult, name: str) -> None:
+    check_scenario(drill_suite, name)
+
+
+@pytest.mark.parametrize("name", LANES["quiet"])
+def test_drill_without_load(quiet_drill_suite: SuiteResult, name: str) -> None:
+    check_scenario(quiet_drill_suite, name)
+
+
+def test_every_scenario_runs_in_one_lane() -> None:
+    assert sorted(LANES["busy"] + LANES["quiet"]) == sorted(CATALOG.scenarios)
+    assert LANES["busy"] and LANES["quiet"]

@@ -19,7 +19,7 @@ from stack.clients import AlertmanagerClient, PrometheusClient, ReceiverClient
 from stack.native import NativeStack
 from stack.native.settings import PORT_FIELDS, REPO_ROOT, free_ports
 from stack.timecompress import Compression, parse_duration
-from tests.e2e.conftest import record_figure
+from tests.support.figures import record_figure
 
 pytestmark = pytest.mark.e2e
 
@@ -62,13 +62,18 @@ def port_flags(ports: dict[str, int]) -> list[str]:
 
 
 def test_cli_up_status_down(tmp_path: Path) -> None:
+    # Without the load generator (the busy stack proves it starts and is scraped): the tier runs
+    # this beside the busy lane's drills, which a second loaded stack would slow down.
     ports = free_ports()
+    started = COMPONENTS - {"loadgen"}
     run_dir = tmp_path / "run"
-    up = stack_cli("up", "--drill", "--run-dir", str(run_dir), *port_flags(ports))
+    up = stack_cli("up", "--drill", "--no-loadgen", "--run-dir", str(run_dir), *port_flags(ports))
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         for field, port in ports.items():
-            assert f"http://127.0.0.1:{port}" in up.stdout, f"{field} URL missing from:\n{up.stdout}"
+            if field != "loadgen_port":
+                assert f"http://127.0.0.1:{port}" in up.stdout, f"{field} URL missing from:\n{up.stdout}"
+        assert f"http://127.0.0.1:{ports['loadgen_port']}" not in up.stdout
         assert "ready in" in up.stdout
 
         status = stack_cli("status", "--run-dir", str(run_dir), "--json")
@@ -77,7 +82,7 @@ def test_cli_up_status_down(tmp_path: Path) -> None:
         assert doc["healthy"] is True
         assert doc["mode"] == "drill"
         components = {c["name"]: c for c in doc["components"]}
-        assert set(components) == COMPONENTS
+        assert set(components) == started
         assert all(c["healthy"] and c["pid"] for c in components.values())
         assert components["prometheus"]["url"] == f"http://127.0.0.1:{ports['prometheus_port']}"
         pids = [c["pid"] for c in components.values()]
@@ -89,7 +94,7 @@ def test_cli_up_status_down(tmp_path: Path) -> None:
     assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
     assert not (run_dir / "state.json").exists()
     assert stack_cli("status", "--run-dir", str(run_dir)).returncode == 3
-    for name in COMPONENTS:
+    for name in started:
         assert (run_dir / "logs" / f"{name}.log").stat().st_size > 0
 
 
@@ -142,46 +147,46 @@ def test_watchdog_reaches_the_heartbeat_receiver(
 
 @pytest.mark.disturbs_stack
 def test_alertmanager_restart_keeps_its_silences(
-    native_stack: NativeStack, alertmanager_client: AlertmanagerClient, prometheus_client: PrometheusClient
+    quiet_stack: NativeStack, quiet_alertmanager: AlertmanagerClient, quiet_prometheus: PrometheusClient
 ) -> None:
-    silence = alertmanager_client.create_silence(
+    silence = quiet_alertmanager.create_silence(
         {"alertname": "NoSuchAlert"}, seconds=600, comment="restart test"
     )
-    old_pid = native_stack.processes["alertmanager"].pid
+    old_pid = quiet_stack.processes["alertmanager"].pid
     try:
-        native_stack.restart("alertmanager")
-        assert native_stack.processes["alertmanager"].pid != old_pid
-        ids = {s["id"] for s in alertmanager_client.silences() if s["status"]["state"] == "active"}
+        quiet_stack.restart("alertmanager")
+        assert quiet_stack.processes["alertmanager"].pid != old_pid
+        ids = {s["id"] for s in quiet_alertmanager.silences() if s["status"]["state"] == "active"}
         assert silence in ids
-        prometheus_client.wait_targets_up(timeout=15)
+        quiet_prometheus.wait_targets_up(timeout=15)
     finally:
-        alertmanager_client.delete_silence(silence)
+        quiet_alertmanager.delete_silence(silence)
 
 
 @pytest.mark.disturbs_stack
-def test_kill_and_start_one_backend(native_stack: NativeStack, prometheus_client: PrometheusClient) -> None:
-    url = native_stack.urls["backend-1"]
-    native_stack.kill("backend-1")
+def test_kill_and_start_one_backend(quiet_stack: NativeStack, quiet_prometheus: PrometheusClient) -> None:
+    url = quiet_stack.urls["backend-1"]
+    quiet_stack.kill("backend-1")
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/health")
-    assert native_stack.processes["backend-2"].alive()
-    native_stack.start_component("backend-1")
+    assert quiet_stack.processes["backend-2"].alive()
+    quiet_stack.start_component("backend-1")
     assert httpx.get(f"{url}/health").status_code == 200
-    prometheus_client.wait_targets_up(timeout=15)
+    quiet_prometheus.wait_targets_up(timeout=15)
 
 
 @pytest.mark.disturbs_stack
 def test_prometheus_restart_keeps_its_data(
-    native_stack: NativeStack, prometheus_client: PrometheusClient
+    quiet_stack: NativeStack, quiet_prometheus: PrometheusClient
 ) -> None:
-    before = prometheus_client.query("count(up)")
+    before = quiet_prometheus.query("count(up)")
     assert before
-    native_stack.restart("prometheus")
-    started = prometheus_client.query("min(process_start_time_seconds{job='prometheus'})")
+    quiet_stack.restart("prometheus")
+    started = quiet_prometheus.query("min(process_start_time_seconds{job='prometheus'})")
     # Samples scraped before the restart are still there: the TSDB directory was kept.
-    series = prometheus_client.query("count_over_time(up{job='backend'}[1h])")
+    series = quiet_prometheus.query("count_over_time(up{job='backend'}[1h])")
     assert series and all(float(s["value"][1]) > 1 for s in series), (series, started)
-    targets = prometheus_client.wait_targets_up(timeout=20)
+    targets = quiet_prometheus.wait_targets_up(timeout=20)
     record_figure("targets up again after a Prometheus restart (count)", len(targets))
 
 
@@ -208,24 +213,16 @@ def test_a_component_that_dies_at_start_fails_up_and_tears_everything_down(tmp_p
     assert not (settings.run_dir / "state.json").exists()
 
 
-def test_slow_start_up_defers_prometheus_so_nothing_fires(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import stack.native.stack as native
-    from tests.e2e.conftest import free_stack_settings
+def test_slow_start_up_defers_prometheus_so_nothing_fires(quiet_stack: NativeStack) -> None:
+    from tests.e2e.conftest import QUIET_START_UP
 
-    # As if the machine were so slow that nothing else is healthy before Prometheus' first scrape.
-    monkeypatch.setattr(native, "FIRST_DISCOVERY_SECONDS", 0.5)
-    with NativeStack(free_stack_settings(tmp_path / "run", drill=True)) as stack:
-        assert "prometheus deferred (slow start-up)" in stack.timings
-        with stack.prometheus() as prom:
-            prom.wait_alert("Watchdog", "firing", timeout=10)
-            names = {a["labels"]["alertname"] for a in prom.alerts()}
-            assert "BackendDown" not in names
-            assert not prom.query("ALERTS_FOR_STATE{alertname='BackendDown'}")
+    # The quiet stack started as if nothing else were healthy before Prometheus' first scrape.
+    assert QUIET_START_UP["deferred"], quiet_stack.timings
+    assert "BackendDown" not in QUIET_START_UP["alerts"]
+    assert QUIET_START_UP["backend_down_for_state"] == []
 
 
 @pytest.mark.disturbs_stack
-def test_reload_waits_for_alertmanager_again(prometheus_client: PrometheusClient) -> None:
-    prometheus_client.reload(wait_alertmanagers=15)
-    assert prometheus_client.alertmanagers()
+def test_reload_waits_for_alertmanager_again(quiet_prometheus: PrometheusClient) -> None:
+    quiet_prometheus.reload(wait_alertmanagers=15)
+    assert quiet_prometheus.alertmanagers()

@@ -1,6 +1,6 @@
 """What must NOT happen: a healthy stack under load fires nothing but Watchdog, an
 inhibited alert is never notified, and a silence created through Alertmanager's API
-suppresses the notification."""
+suppresses the notification (on the quiet stack, after its drills)."""
 
 from __future__ import annotations
 
@@ -11,39 +11,31 @@ import pytest
 from stack.clients import AlertmanagerClient, BackendAdmin, PrometheusClient, ReceiverClient
 from stack.drills import SuiteResult
 from stack.native import NativeStack
-from tests.e2e.test_drills import CATALOG, drill_suite_for, healthy_baseline_for
+from tests.e2e.suites import CATALOG, LANES, healthy_baseline_for
+from tests.support.figures import record_figure
 
 pytestmark = pytest.mark.e2e
 
-INHIBITED = [(s.name, i.describe()) for s in CATALOG.scenarios.values() for i in s.inhibited]
 
-
-@pytest.fixture(scope="module")
-def drill_suite(native_stack: NativeStack) -> SuiteResult:
-    return drill_suite_for(native_stack)
+def inhibited(lane: str) -> list[tuple[str, str]]:
+    return [(name, i.describe()) for name in LANES[lane] for i in CATALOG.scenarios[name].inhibited]
 
 
 def test_a_healthy_baseline_under_load_fires_nothing_but_watchdog(native_stack: NativeStack) -> None:
     seen = healthy_baseline_for(native_stack)
     assert seen["watchdog_seen"], "Watchdog never fired: the pipeline itself is broken"
-    offenders = {line.split()[0] for line in seen["prometheus"]}
-    # Alerts whose own drill carries a known issue saying they fire on healthy traffic.
-    known = {
-        e.alert: s.known_issue
-        for s in CATALOG.scenarios.values()
-        if s.known_issue and "without the fault" in s.known_issue
-        for e in s.expect
-    }
-    if offenders and offenders <= known.keys():
-        pytest.xfail("; ".join(f"{a}: {known[a]}" for a in sorted(offenders)))
-    assert seen["prometheus"] == [], f"pending or firing on a healthy stack: {seen['prometheus']}"
+    firing = [line for line in seen["prometheus"] if " firing " in f"{line} "]
+    assert firing == [], f"firing on a healthy stack: {firing}"
     assert seen["alertmanager"] == [], f"in Alertmanager on a healthy stack: {seen['alertmanager']}"
     assert seen["receiver"] == [], f"notified on a healthy stack: {seen['receiver']}"
+    # Pending for an evaluation is not an alert (its `for` is there to absorb exactly that); at the
+    # compressed scale a ratio over a 4 s window of a few dozen events sometimes touches its
+    # threshold. Reported, so a rule that keeps doing it shows.
+    record_figure("healthy baseline: alerts seen pending (never firing)", len(seen["prometheus"]))
 
 
-@pytest.mark.parametrize(("name", "alert"), INHIBITED)
-def test_an_inhibited_alert_is_never_notified(drill_suite: SuiteResult, name: str, alert: str) -> None:
-    result = drill_suite.get(name)
+def check_never_notified(suite: SuiteResult, name: str, alert: str) -> None:
+    result = suite.get(name)
     if result.known_issue and not result.ok:
         pytest.xfail(f"{name}: {result.known_issue}")
     assert result.ok, result.error
@@ -54,35 +46,47 @@ def test_an_inhibited_alert_is_never_notified(drill_suite: SuiteResult, name: st
     assert got.notifications == 0, f"{alert} was notified although inhibited"
 
 
-def test_a_silence_created_through_the_api_suppresses_the_notification(
-    drill_suite: SuiteResult,
-    prometheus_client: PrometheusClient,
-    alertmanager_client: AlertmanagerClient,
-    receiver_client: ReceiverClient,
-    backend_admins: dict[str, BackendAdmin],
+@pytest.mark.parametrize(("name", "alert"), inhibited("busy"))
+def test_an_inhibited_alert_is_never_notified(drill_suite: SuiteResult, name: str, alert: str) -> None:
+    check_never_notified(drill_suite, name, alert)
+
+
+@pytest.mark.parametrize(("name", "alert"), inhibited("quiet"))
+def test_an_inhibited_alert_is_never_notified_without_load(
+    quiet_drill_suite: SuiteResult, name: str, alert: str
 ) -> None:
-    # After the drills: db-storage-full paged this alert, so its Alertmanager group is still
-    # alive and, without the silence, its next tick (2.5 s) would notify well within the window.
+    check_never_notified(quiet_drill_suite, name, alert)
+
+
+def test_a_silence_created_through_the_api_suppresses_the_notification(
+    quiet_prometheus: PrometheusClient,
+    quiet_alertmanager: AlertmanagerClient,
+    quiet_receiver: ReceiverClient,
+    quiet_admins: dict[str, BackendAdmin],
+) -> None:
+    # No drill of the quiet stack raises this alert, so without the silence it would open a new
+    # Alertmanager group and be notified after group_wait (1 s), well within the window.
     labels = {"alertname": "DatabaseStorageNearlyFull", "instance": "backend-1:8000"}
-    silence = alertmanager_client.create_silence(labels, seconds=300, comment="e2e: silence suppresses")
-    admin = backend_admins["backend-1"]
+    silence = quiet_alertmanager.create_silence(labels, seconds=300, comment="e2e: silence suppresses")
+    admin = quiet_admins["backend-1"]
     started = time.time()
     try:
         admin.set("db_storage_fill", fraction=0.95)
-        prometheus_client.wait_alert(
+        quiet_prometheus.wait_alert(
             labels["alertname"], "firing", {"instance": labels["instance"]}, timeout=20
         )
-        muted = alertmanager_client.wait_alert(
+        muted = quiet_alertmanager.wait_alert(
             labels["alertname"], labels={"instance": labels["instance"]}, timeout=10
         )
         assert silence in muted["status"]["silencedBy"], muted["status"]
-        # Watch well past group_wait (1 s in drill mode) and a group tick: nothing may arrive.
-        deadline = time.monotonic() + 7
+        # Watch well past group_wait (1 s in drill mode, the wait of a new group) and a group tick
+        # (3 s): nothing may arrive.
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            delivered = receiver_client.deliveries(alertname=labels["alertname"], since=started)
+            delivered = quiet_receiver.deliveries(alertname=labels["alertname"], since=started)
             assert not [d for d in delivered if labels["instance"] in str(d)], delivered
             time.sleep(0.25)
     finally:
         admin.clear("db_storage_fill")
-        prometheus_client.wait_alert_gone(labels["alertname"], timeout=20)
-        alertmanager_client.delete_silence(silence)
+        quiet_prometheus.wait_alert_gone(labels["alertname"], timeout=20)
+        quiet_alertmanager.delete_silence(silence)

@@ -1,5 +1,6 @@
-"""Faults of the stack itself, with nothing lost. Each is a drill of the catalog (run once for
-the session by :mod:`tests.e2e.test_drills`); these tests assert what the stack fault proves:
+"""Faults of the stack itself, with nothing lost. Each is a drill of the catalog, run once for the
+session on the quiet stack (:mod:`tests.e2e.suites`); these tests assert what the stack fault
+proves:
 
 - Alertmanager stopped and started again while alerts fire: each notification arrives, once;
 - Prometheus restarted in the middle of a ``for``: the alert still fires and is notified;
@@ -17,15 +18,9 @@ import pytest
 
 from stack.drills import ScenarioResult, SuiteResult, Timers
 from stack.native import NativeStack
-from tests.e2e.conftest import record_figure
-from tests.e2e.test_drills import drill_suite_for
+from tests.support.figures import record_figure
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def drill_suite(native_stack: NativeStack) -> SuiteResult:
-    return drill_suite_for(native_stack)
 
 
 def passed(suite: SuiteResult, name: str) -> ScenarioResult:
@@ -41,8 +36,8 @@ def step(result: ScenarioResult, kind: str, action: str) -> dict[str, Any]:
     return first
 
 
-def test_alertmanager_restarted_while_alerts_fire_notifies_each_once(drill_suite: SuiteResult) -> None:
-    result = passed(drill_suite, "alertmanager-outage")
+def test_alertmanager_restarted_while_alerts_fire_notifies_each_once(quiet_drill_suite: SuiteResult) -> None:
+    result = passed(quiet_drill_suite, "alertmanager-outage")
     started_again = step(result, "undos", "stop")
     for alert in result.alerts:
         assert alert.firing is not None and alert.firing <= started_again["started"] + 0.5, (
@@ -52,13 +47,16 @@ def test_alertmanager_restarted_while_alerts_fire_notifies_each_once(drill_suite
         assert alert.notifications == {"slack/alerts": 1}, alert.notifications
 
 
-def test_prometheus_restarted_mid_for_still_fires(drill_suite: SuiteResult) -> None:
-    result = passed(drill_suite, "prometheus-restart")
+def test_prometheus_restarted_mid_for_still_fires(quiet_drill_suite: SuiteResult) -> None:
+    result = passed(quiet_drill_suite, "prometheus-restart")
     restart = step(result, "steps", "restart")
     alert = result.alerts[0]
     assert alert.pending is not None and alert.pending <= restart["started"], "restart was not mid-`for`"
     assert alert.firing is not None and alert.firing >= restart["done"]
     assert alert.to_notification is not None
+    # The floor counts the restart: Prometheus evaluated nothing while it was down (at least the
+    # restart itself; the shift it gave the restored activeAt when it took longer).
+    assert alert.floor.downtime >= restart["done"] - restart["started"] - 0.01
     # Whether Prometheus 2.42 restored the `for` state (same activeAt) or started it again.
     active_at = result.facts["active_at_seen"][alert.name]
     record_figure(
@@ -66,8 +64,8 @@ def test_prometheus_restarted_mid_for_still_fires(drill_suite: SuiteResult) -> N
     )
 
 
-def test_receiver_5xx_is_retried_and_delivered_after_recovery(drill_suite: SuiteResult) -> None:
-    result = passed(drill_suite, "receiver-outage")
+def test_receiver_5xx_is_retried_and_delivered_after_recovery(quiet_drill_suite: SuiteResult) -> None:
+    result = passed(quiet_drill_suite, "receiver-outage")
     recovered = step(result, "undos", "fail_receiver")
     assert result.facts["undo_receiver_failure"]["failed_attempts"] > 0
     alert = result.alerts[0]
@@ -76,12 +74,14 @@ def test_receiver_5xx_is_retried_and_delivered_after_recovery(drill_suite: Suite
     assert alert.alertmanager + alert.floor.group_wait < recovered["started"]
     assert alert.to_notification is not None and alert.to_notification >= recovered["done"]
     assert alert.notifications == {"slack/alerts": 1}, alert.notifications
+    # The floor counts the seconds the drill keeps the receiver failing after the alert fires.
+    assert alert.floor.hold > alert.floor.group_wait
 
 
 def test_alertmanager_restarted_after_a_notification_sends_no_duplicate(
-    drill_suite: SuiteResult, native_stack: NativeStack
+    quiet_drill_suite: SuiteResult, quiet_stack: NativeStack
 ) -> None:
-    result = passed(drill_suite, "receiver-outage")
+    result = passed(quiet_drill_suite, "receiver-outage")
     restart = step(result, "steps", "restart")
     alert = result.alerts[0]
     assert alert.to_notification is not None and alert.to_notification <= restart["started"], (
@@ -98,19 +98,19 @@ def test_alertmanager_restarted_after_a_notification_sends_no_duplicate(
     assert len(result.facts["active_at_seen"][alert.name]) == 1, result.facts["active_at_seen"]
     # The whole watch fits well inside the repeat interval: a second notification would mean the
     # notification log was lost, not that the alert was due again.
-    timers = Timers.for_run_dir(native_stack.run_dir)
+    timers = Timers.for_run_dir(quiet_stack.run_dir)
     repeat = min(r.repeat_interval for r in timers.routes(alert.alert, alert.labels))
     assert held - alert.to_notification < repeat
     assert alert.notifications == {"slack/alerts": 1}, alert.notifications
 
 
 def test_a_killed_backend_fires_instance_down_and_only_its_alerts_are_muted(
-    drill_suite: SuiteResult, native_stack: NativeStack
+    quiet_drill_suite: SuiteResult, quiet_stack: NativeStack
 ) -> None:
-    result = passed(drill_suite, "backend-down")
+    result = passed(quiet_drill_suite, "backend-down")
     muted = result.facts.get("inhibited_by_expected", [])
     assert any(m["alertname"] == "BackendProbeFailing" for m in muted), muted
     assert all(m.get("instance") == "backend-2:8000" for m in muted), muted
     # Started again when the drill cleared, so later tests see a full stack.
-    with native_stack.backend("backend-2") as admin:
+    with quiet_stack.backend("backend-2") as admin:
         assert admin.healthy("/health")

@@ -96,6 +96,23 @@ def test_every_runbook_section_has_its_parts() -> None:
             assert f"**{part}:**" in section, f"runbook of {name} lacks {part}"
 
 
+def test_every_runbook_drill_command_names_a_scenario_about_that_alert() -> None:
+    from stack.drills import load_catalog
+
+    scenarios = load_catalog().scenarios
+    text = RUNBOOKS_MD.read_text(encoding="utf-8")
+    checked = 0
+    for name in NAMES:
+        section = text.split(f"\n### {name}\n", 1)[1].split("\n### ", 1)[0]
+        for drill in re.findall(r"python -m stack drill ([a-z0-9-]+)", section):
+            assert drill in scenarios, f"runbook of {name}: no scenario {drill!r}"
+            s = scenarios[drill]
+            about = {r.alert for r in [*s.expect, *s.inhibited, *s.side_effects]}
+            assert name in about, f"runbook of {name}: scenario {drill} neither raises nor inhibits it"
+            checked += 1
+    assert checked >= 30
+
+
 def test_every_alert_has_promtool_cases_on_both_sides() -> None:
     cases = promtool_cases()
     for name in NAMES:

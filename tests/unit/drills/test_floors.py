@@ -25,6 +25,28 @@ def test_for_rounds_up_to_whole_evaluations_and_a_live_group_costs_its_interval(
     assert Floor(**{**f.__dict__, "refire": True}).notified == 60 + 300
 
 
+def test_the_fault_signal_delays_every_hop_from_pending_on() -> None:
+    f = Floor(scrape=1, evaluation=1, for_=5, keep_firing_for=0, group_wait=1, group_interval=5, drain=5,
+              signal=6.2)  # fmt: skip
+    assert (f.pending, f.firing, f.notified) == pytest.approx((8.2, 13.2, 14.2))
+    assert f.resolved == 12, "resolution is measured from clearing, which the signal does not move"
+
+
+def test_a_held_notification_waits_for_the_hold_not_group_wait() -> None:
+    base = {"scrape": 1, "evaluation": 1, "for_": 3, "keep_firing_for": 0, "group_wait": 1,
+            "group_interval": 3, "drain": 0}  # fmt: skip
+    assert Floor(**base, hold=3).notified == 5 + 3
+    assert Floor(**base, hold=0.5).notified == 5 + 1, "a hold shorter than group_wait changes nothing"
+    assert Floor(**base, hold=3, refire=True).notified == 5 + 3
+
+
+def test_prometheus_downtime_mid_for_delays_firing() -> None:
+    f = Floor(scrape=1, evaluation=1, for_=9, keep_firing_for=0, group_wait=1, group_interval=3, drain=0,
+              downtime=2.5)  # fmt: skip
+    assert (f.firing, f.notified) == (2 + 9 + 2.5, 2 + 9 + 2.5 + 1)
+    assert f.as_json()["inputs"]["downtime"] == 2.5
+
+
 def test_an_already_firing_alert_only_waits_for_its_repeat() -> None:
     f = Floor(scrape=1, evaluation=1, for_=0, keep_firing_for=0, group_wait=2, group_interval=1, drain=0,
               already_firing=True)  # fmt: skip

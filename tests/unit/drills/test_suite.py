@@ -82,3 +82,40 @@ def test_a_drill_opening_another_drills_group_runs_after_it() -> None:
     for name, before in after.items():
         assert name not in before
         assert all(name not in after[other] for other in before)
+
+
+def test_a_drill_notifying_an_alert_another_drill_keeps_silent_runs_after_it() -> None:
+    catalog = load_catalog()
+    after = order_constraints(list(catalog.scenarios.values()), TIMERS)
+    # a2a-latency's side effect (backend-2's latency warning) is the alert latency proves inhibited:
+    # a notification of it, or of its resolution, must not land while latency watches.
+    assert "latency" in after["a2a-latency"]
+    assert "a2a-latency" not in after["latency"]
+
+
+def test_a_released_drill_lets_a_conflicting_one_start_but_an_exclusive_one_waits_for_its_end() -> None:
+    released: set[str] = set()
+    lock = threading.Lock()
+    spans: dict[str, tuple[float, float]] = {}
+
+    def run_one(s: Scenario) -> ScenarioResult:
+        start = time.monotonic()
+        if s.name == "long":
+            time.sleep(0.1)
+            with lock:
+                released.add("long")  # faults off, alerts gone: only the resolution is left
+            time.sleep(0.6)
+        else:
+            time.sleep(0.05)
+        spans[s.name] = (start, time.monotonic())
+        return ScenarioResult(s.name)
+
+    drills = [
+        make("long", ["backend-1/http"]),
+        make("next", ["backend-1/http"]),
+        make("x", ["receiver"], exclusive=True),
+    ]
+    run_concurrently(drills, run_one, {}, released=released, lock=lock)
+    assert spans["next"][0] < spans["long"][1], "the released resources went to the next drill"
+    assert spans["next"][0] >= spans["long"][0] + 0.1
+    assert spans["x"][0] >= spans["long"][1], "an exclusive drill waits for every drill's end"
