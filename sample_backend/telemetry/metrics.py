@@ -28,6 +28,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
 __all__ = [
+    "AG_UI_ROUTE",
+    "AG_UI_STATUSES",
     "A2A_STATUSES",
     "AUTH_OUTCOMES",
     "LATENCY_BUCKETS",
@@ -51,6 +53,11 @@ TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
 TOOL_STATUSES = ("OK", "ERROR_EXECUTION", "ERROR_HTTP", "ERROR_FORBIDDEN", "ERROR_CREDENTIALS")
 A2A_STATUSES = ("OK", "ERROR_NETWORK", "ERROR_HTTP")
 AUTH_OUTCOMES = ("success", "missing", "invalid")
+# Every status POST /ag-ui/events answers with. Their series exist from the start at zero: a series
+# born with its first request has no earlier sample, so rate() and increase() miss that request and
+# the error ratios see a new kind of failure one scrape late.
+AG_UI_ROUTE = "/ag-ui/events"
+AG_UI_STATUSES = (200, 400, 401, 413, 415, 422, 500, 503)
 OTHER = "other"
 
 
@@ -77,6 +84,8 @@ class BackendMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        for status in AG_UI_STATUSES:
+            self.http_duration.labels("POST", AG_UI_ROUTE, str(status))
         self.sse_streams_active = Gauge(
             "agent_sse_streams_active",
             "AG-UI SSE streams currently open.",

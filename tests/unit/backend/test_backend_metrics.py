@@ -72,7 +72,20 @@ def test_route_label_is_the_template_and_unknown_paths_are_other(backend: Backen
         for (name, labels) in backend.samples()
         if name == "http_server_request_duration_seconds_count"
     }
-    assert routes == {"/admin/faults/{name}", "other"}
+    # /ag-ui/events is there from the start (its statuses are primed at zero).
+    assert routes == {"/admin/faults/{name}", "other", "/ag-ui/events"}
+
+
+def test_every_ag_ui_status_series_exists_at_zero_before_any_request(backend: Backend) -> None:
+    from sample_backend.telemetry.metrics import AG_UI_STATUSES
+
+    counts = {
+        dict(labels)["http_response_status_code"]: value
+        for (name, labels), value in backend.samples().items()
+        if name == "http_server_request_duration_seconds_count"
+        and dict(labels)["http_route"] == "/ag-ui/events"
+    }
+    assert counts == {str(status): 0 for status in AG_UI_STATUSES}
 
 
 def test_unknown_paths_tools_and_agents_create_no_new_series(backend: Backend) -> None:
