@@ -28,9 +28,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
 __all__ = [
+    "A2A_STATUSES",
     "AG_UI_ROUTE",
     "AG_UI_STATUSES",
-    "A2A_STATUSES",
     "AUTH_OUTCOMES",
     "LATENCY_BUCKETS",
     "TOOL_STATUSES",

@@ -46,10 +46,12 @@ def order_constraints(scenarios: Sequence[Scenario], timers: Timers) -> dict[str
     (as a side effect or an inhibited alert) an Alertmanager group ``a`` expects a notification
     from, or one of an alert ``a`` proves is never notified (``b``'s own notifications of it would
     count against ``a``). Later drills in the list never hold back earlier ones (no cycles)."""
-    notifies: dict[str, set[GroupKey]] = {}
+    # The groups a drill watches: those it expects a notification from, and those of alerts it
+    # proves are never notified.
+    watched: dict[str, set[GroupKey]] = {}
     touches: dict[str, set[GroupKey]] = {}
     for s in scenarios:
-        notifies[s.name] = {
+        watched[s.name] = {
             k for ref in [*s.expect, *s.inhibited] for k in timers.group_keys(ref.alert, ref.labels)
         }
         touches[s.name] = {
@@ -60,9 +62,9 @@ def order_constraints(scenarios: Sequence[Scenario], timers: Timers) -> dict[str
         for a in scenarios:
             if a is b:
                 continue
-            opens_its_group = bool(touches[b.name] & notifies[a.name])
-            # Two drills notifying the same group: the later one in the list waits.
-            same_group_later = bool(notifies[b.name] & notifies[a.name]) and scenarios.index(a) < i
+            opens_its_group = bool(touches[b.name] & watched[a.name])
+            # Two drills watching the same group: the later one in the list waits.
+            same_group_later = bool(watched[b.name] & watched[a.name]) and scenarios.index(a) < i
             if opens_its_group or same_group_later:
                 after[b.name].add(a.name)
     _break_cycles(scenarios, after)

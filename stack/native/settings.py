@@ -23,6 +23,10 @@ DRILL_ENV: dict[str, dict[str, str]] = {
         # Room for every run of the slowest latency drill in flight (12 runs/s x 6 s slower + the
         # run itself is ~90): a dropped run would thin the very histogram the drill watches.
         "LOADGEN_MAX_IN_FLIGHT": "128",
+        # Attack modes are switched through the backends' fault API, which the load generator
+        # polls: at the default 0.5 s the attack may start half a second after the drill asks for
+        # it, half of a compressed `for`.
+        "LOADGEN_POLL_INTERVAL_SECONDS": "0.2",
     },
     **{
         backend: {
