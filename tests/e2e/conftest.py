@@ -17,10 +17,10 @@ start stacks of their own come first, tests that disturb the quiet stack (marker
 
 Fixtures (session-scoped; a stack starts on first use and stops at the end):
 
-- ``native_stack`` / ``quiet_stack``: :class:`~stack.native.NativeStack` (the quiet one starts as
-  on a machine too slow to have anything healthy before Prometheus' first scrape,
-  ``QUIET_START_UP`` holds what that start-up left behind)
-  (``restart("alertmanager")``, ``kill("backend-1")``, ``start_component("backend-1")``, ...)
+- ``native_stack`` / ``quiet_stack``: :class:`~stack.native.NativeStack`
+  (``restart("alertmanager")``, ``kill("backend-1")``, ``start_component("backend-1")``, ...);
+  the quiet one starts as on a machine too slow to have anything healthy before Prometheus'
+  first scrape, and ``QUIET_START_UP`` holds what that start-up left behind
 - ``prometheus_client``, ``alertmanager_client``, ``receiver_client``, ``backend_admins``
   (``{"backend-1": BackendAdmin, "backend-2": BackendAdmin}``) and their ``quiet_`` twins
 - ``drill_suite`` / ``quiet_drill_suite``: the lane's drills, run once (:mod:`tests.e2e.suites`)
