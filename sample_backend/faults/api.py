@@ -67,8 +67,9 @@ def build_router(registry: FaultRegistry, admin_token: str) -> APIRouter:
     if not admin_token:
         return router
 
-    # Sync handlers run in the threadpool: switching on memory_pressure allocates and
-    # touches up to 2 GiB, which must not stall the event loop serving live streams.
+    # Sync handlers and registry changes run in the threadpool: clearing cpu_burn or
+    # memory_pressure joins their threads, which must not stall the event loop serving
+    # live streams.
     @router.get("")
     def list_faults(request: Request) -> JSONResponse:
         """Every fault and traffic mode with its state and parameters."""

@@ -9,14 +9,17 @@ Usage::
 
     burn = CpuBurn(cores=1.5)   # starts at once
     burn.stop()
-    hog = MemoryHog(256 * 1024**2)
+    hog = MemoryHog(256 * 1024**2)  # fills in the background
+    hog.wait()                      # only tests need to wait for it
     hog.release()
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import math
+import mmap
 import threading
 import time
 
@@ -28,7 +31,8 @@ __all__ = ["CpuBurn", "MemoryHog"]
 _BUFFER = b"\xa5" * (1024 * 1024)
 # Duty-cycle period: short enough that a scrape interval sees a steady average.
 _PERIOD = 0.1
-_PAGE = 4096
+# 16 MiB: the filler notices a release within one chunk's write (milliseconds).
+_CHUNK = 16 * 1024 * 1024
 
 
 class CpuBurn:
@@ -78,24 +82,48 @@ class CpuBurn:
 class MemoryHog:
     """Holds ``size`` bytes of resident memory until :meth:`release`.
 
-    A fresh ``bytearray`` is backed by zero pages the kernel has not committed yet;
-    writing one byte per page makes every page resident, so RSS really grows.
+    A background thread maps the memory in chunks of :data:`_CHUNK` bytes and writes each
+    one, so every page is resident and RSS really grows, over well under a second on an
+    idle machine. On a busy VM the first touch of fresh pages can take seconds; the thread
+    writes with ``memset`` through ctypes, which runs without the GIL, so the event loop
+    keeps serving meanwhile (a Python-level fill held the GIL throughout: every request
+    stalled, then timed out on the database pool and answered 503) and switching the fault
+    on returns at once. Anonymous mappings, not ``bytearray``: closing one hands its pages
+    back to the OS at once, where the allocator could keep freed heap memory.
     """
 
     def __init__(self, size: int) -> None:
         if size < 0:
             raise ValueError(f"size must be >= 0, got {size}")
         self.size = size
-        self._buf: bytearray | None = bytearray(size)
-        if size:
-            # One extended-slice assignment touches every page at C speed.
-            pages = len(range(0, size, _PAGE))
-            self._buf[::_PAGE] = b"\x01" * pages
+        self._chunks: list[mmap.mmap] = []
+        self._stop = threading.Event()
+        self._filler = threading.Thread(target=self._fill, name="memory-hog", daemon=True)
+        self._filler.start()
+
+    def _fill(self) -> None:
+        for offset in range(0, self.size, _CHUNK):
+            if self._stop.is_set():
+                return
+            chunk = mmap.mmap(-1, min(_CHUNK, self.size - offset))
+            start = ctypes.c_char.from_buffer(chunk)
+            ctypes.memset(ctypes.addressof(start), 1, len(chunk))
+            del start  # the mapping cannot be closed while ctypes points into it
+            self._chunks.append(chunk)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until all ``size`` bytes are resident; False if ``timeout`` passed first."""
+        self._filler.join(timeout)
+        return not self._filler.is_alive()
 
     @property
     def held(self) -> int:
-        return len(self._buf) if self._buf is not None else 0
+        return sum(len(chunk) for chunk in list(self._chunks))
 
     def release(self) -> None:
-        """Drop the buffer; CPython returns a large allocation to the OS at once."""
-        self._buf = None
+        """Stop filling and unmap every chunk; the pages go back to the OS at once."""
+        self._stop.set()
+        self._filler.join()  # at most one chunk's write away
+        chunks, self._chunks = self._chunks, []
+        for chunk in chunks:
+            chunk.close()

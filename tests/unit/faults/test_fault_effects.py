@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -72,7 +73,11 @@ def test_memory_pressure_raises_rss_and_frees() -> None:
     base = proc.memory_info().rss
     registry.set("memory_pressure", {"bytes": 256 * MIB})
     try:
-        held = proc.memory_info().rss
+        # The memory fills in the background: poll for it, as a scrape would see it grow.
+        deadline = time.monotonic() + 10
+        while (held := proc.memory_info().rss) - base <= 240 * MIB:
+            assert time.monotonic() < deadline, f"RSS grew {(held - base) / MIB:.0f} MiB in 10 s"
+            time.sleep(0.05)
     finally:
         registry.clear("memory_pressure")
     freed = proc.memory_info().rss
@@ -82,5 +87,54 @@ def test_memory_pressure_raises_rss_and_frees() -> None:
 
 def test_memory_hog_zero_bytes_is_fine() -> None:
     hog = MemoryHog(0)
+    assert hog.wait(5)
     assert hog.held == 0
     hog.release()
+
+
+def test_memory_hog_holds_exactly_its_size_and_releases_it() -> None:
+    hog = MemoryHog(40 * MIB + 4096)  # not a whole number of chunks
+    assert hog.wait(10)
+    assert hog.held == 40 * MIB + 4096
+    hog.release()
+    assert hog.held == 0
+
+
+def test_memory_hog_released_while_filling_frees_what_it_had() -> None:
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    hog = MemoryHog(1024 * MIB)
+    while hog.held < 64 * MIB:
+        time.sleep(0.01)
+    hog.release()
+    assert hog.wait(0)
+    assert hog.held == 0
+    assert proc.memory_info().rss - base < 32 * MIB
+
+
+def test_memory_hog_lets_other_threads_run_while_it_fills() -> None:
+    # The event loop is another thread to the filler: a fill that held the GIL throughout
+    # would stall every request for as long as the kernel takes to hand out the pages.
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def ticker() -> None:
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=ticker)
+    thread.start()
+    try:
+        start = time.perf_counter()
+        hog = MemoryHog(256 * MIB)
+        assert hog.wait(10)
+        end = time.perf_counter()
+    finally:
+        done.set()
+        thread.join()
+    hog.release()
+    during = [start, *(t for t in ticks if start < t < end), end]
+    longest = max(b - a for a, b in itertools.pairwise(during))
+    assert len(during) > 4, f"the ticker ran {len(during) - 2} times in a {end - start:.3f} s fill"
+    assert longest < (end - start) / 2, f"longest stall {longest:.3f} s of a {end - start:.3f} s fill"
