@@ -25,13 +25,19 @@ Fixtures (session-scoped; a stack starts on first use and stops at the end):
   (``{"backend-1": BackendAdmin, "backend-2": BackendAdmin}``) and their ``quiet_`` twins
 - ``drill_suite`` / ``quiet_drill_suite``: the lane's drills, run once (:mod:`tests.e2e.suites`)
 
+Under xdist the quiet lane starts its first test once the busy stack's processes are healthy
+(or its start has failed): two stacks starting at once on two cores took half again as long
+each, so the busy one deferred Prometheus, and its start-up is a figure of the tier.
+
 Figures measured by either lane (:func:`tests.support.figures.record_figure`) are printed in the
 summary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,25 +56,51 @@ BUSY, QUIET = "busy", "quiet"
 QUIET_START_UP: dict[str, Any] = {}
 
 
+# Written by the busy lane once its stack start has ended; shared by both xdist workers.
+BUSY_STARTED = "busy-stack-started"
+BUSY_START_WAIT_SECONDS = 60.0
+
+
 def free_stack_settings(run_dir: Path, **overrides: Any) -> StackSettings:
     return StackSettings(run_dir=run_dir, **{**free_ports(), **overrides})
 
 
+def _touch_once_started(stack: NativeStack, marker: Path, done: threading.Event) -> None:
+    # Started: every process but Prometheus answers its health check. What is left of the start
+    # is Prometheus' discovery tick and first scrapes, which take little CPU.
+    while not done.wait(0.05):
+        others = [name for name in stack.components if name != "prometheus"]
+        if others and all(f"{name} healthy" in stack.timings for name in others):
+            break
+    marker.touch()
+
+
 def _start(
-    tmp_path_factory: pytest.TempPathFactory, lane: str, load: bool, slow_start: bool = False
-) -> Iterator[NativeStack]:
+    tmp_path_factory: pytest.TempPathFactory,
+    lane: str,
+    load: bool,
+    slow_start: bool = False,
+    started_marker: Path | None = None,
+) -> Generator[NativeStack, None, None]:
     # The factor is the one `python -m stack drill` uses when it starts a stack, so the tier drills
     # as the CLI does; drill mode brings its own load (stack.native.settings.DRILL_ENV).
     settings = free_stack_settings(
         tmp_path_factory.mktemp(f"{lane}-stack"), drill=True, factor=DRILL_SUITE_FACTOR, loadgen=load
     )
     stack = NativeStack(settings)
+    done = threading.Event()
+    if started_marker is not None:
+        watcher = threading.Thread(target=_touch_once_started, args=(stack, started_marker, done))
+        watcher.start()
     with pytest.MonkeyPatch.context() as patch:
         if slow_start:
             # As if the machine were so slow that nothing else is healthy before Prometheus' first
             # scrape: the runner must defer Prometheus until everything else is.
             patch.setattr(native_module, "FIRST_DISCOVERY_SECONDS", 0.5)
-        stack.start()  # stops what it started when it fails
+        try:
+            stack.start()  # stops what it started when it fails
+        finally:
+            done.set()
     try:
         assert stack.ready_seconds is not None
         record_figure(f"{lane} stack up to ready (drill mode), s", stack.ready_seconds)
@@ -79,9 +111,33 @@ def _start(
         stack.stop()
 
 
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Under xdist each worker's base temp is a directory of the controller's.
+    return tmp_path_factory.getbasetemp().parent
+
+
 @pytest.fixture(scope="session")
 def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
-    yield from _start(tmp_path_factory, BUSY, load=True)
+    marker = _shared_dir(tmp_path_factory) / BUSY_STARTED
+    yield from _start(tmp_path_factory, BUSY, load=True, started_marker=marker)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_lane_starts_after_busy_stack(request: pytest.FixtureRequest) -> None:
+    """Hold the quiet lane's first test until the busy worker's stack has started its processes."""
+    config = request.config
+    if (
+        getattr(config, "workerinput", None) is None
+        or lane(request.node) != QUIET
+        or config.stash.get(_WAITED, False)
+        or not any(lane(item) == BUSY for item in request.session.items)
+    ):
+        return
+    config.stash[_WAITED] = True
+    marker = _shared_dir(request.getfixturevalue("tmp_path_factory")) / BUSY_STARTED
+    deadline = time.monotonic() + BUSY_START_WAIT_SECONDS
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
@@ -175,6 +231,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     # Registered by pytest-xdist too; declared here so that a run without it keeps --strict-markers.
     config.addinivalue_line("markers", "xdist_group(name): the e2e lane (xdist group) the test runs in.")
+
+
+_WAITED = pytest.StashKey[bool]()
 
 
 def lane(item: pytest.Item) -> str:
