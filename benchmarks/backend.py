@@ -13,14 +13,18 @@ Starts the simulated upstreams and two backends as real processes and prints:
    bodies), which must not grow with volume.
 
 The upstream answers with no added latency by default, so the backend's own CPU is the
-bottleneck and the instrumentation overhead is as visible as it can be. Both backends
-run at once and short batches alternate between them, so background load on a shared
-machine hits both alike; CPU time per run is the figure a busy machine disturbs least.
+bottleneck and the instrumentation overhead is as visible as it can be. The two backends
+(one per set-up) share one core and the load generator and the upstreams the others; the
+backends are loaded one at a time, in short windows that alternate between them, so the
+loaded one has its core to itself and a drift in the machine's speed hits both alike.
+Besides the figures over all windows, the median of the per-round ratios is printed with
+every round's: a burst of load from elsewhere on the host can slow one
+window by a third, and the median is what one such burst cannot move.
 
 Usage::
 
-    python -m benchmarks.backend                      # one to three minutes
-    python -m benchmarks.backend --clients 32 --runs 2000 --batches 10
+    python -m benchmarks.backend                      # about three minutes
+    python -m benchmarks.backend --clients 32 --rounds 30 --window 5 --skip-series
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +49,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 USER_TOKEN = "bench-user-token"
+# Unmeasured load on each new backend first: imports, caches and the heap settle.
+WARMUP_SECONDS = 3.0
 PROMPTS = (
     "What's the weather in Paris?",
     "Hello, how should we plan the rollout?",
@@ -68,8 +75,13 @@ def _base_env() -> dict[str, str]:
 
 
 @contextmanager
-def _process(command: list[str], env: dict[str, str], health_url: str, name: str) -> Iterator[int]:
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _process(
+    command: list[str], env: dict[str, str], health_url: str, name: str, cores: set[int] | None = None
+) -> Iterator[int]:
+    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -111,8 +123,9 @@ def upstreams(latency: float) -> Iterator[str]:
 
 
 @contextmanager
-def backend(upstream: str, instrumented: bool) -> Iterator[tuple[str, int]]:
-    """A backend process; yields its URL and pid (opentelemetry-instrument execs in place)."""
+def backend(upstream: str, instrumented: bool, cores: set[int] | None = None) -> Iterator[tuple[str, int]]:
+    """A backend process (on ``cores`` if given); yields its URL and pid
+    (opentelemetry-instrument execs in place)."""
     port = _free_port()
     env = _base_env() | {
         "BACKEND_PORT": str(port),
@@ -140,7 +153,7 @@ def backend(upstream: str, instrumented: bool) -> Iterator[tuple[str, int]]:
     else:
         env["BACKEND_TELEMETRY_ENABLED"] = "false"
     url = f"http://127.0.0.1:{port}"
-    with _process(command, env, f"{url}/health", "backend") as pid:
+    with _process(command, env, f"{url}/health", "backend", cores) as pid:
         yield url, pid
 
 
@@ -154,12 +167,18 @@ def _body(text: str) -> dict[str, Any]:
 
 @dataclass
 class Sample:
-    """What one set-up did over all its batches."""
+    """What one set-up did over its windows."""
 
     elapsed: float = 0.0
     cpu: float = 0.0
     failures: int = 0
     latencies: list[float] = field(default_factory=list)
+
+    def add(self, other: Sample) -> None:
+        self.elapsed += other.elapsed
+        self.cpu += other.cpu
+        self.failures += other.failures
+        self.latencies += other.latencies
 
     @property
     def runs(self) -> int:
@@ -170,68 +189,109 @@ class Sample:
         return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def _drive(url: str, clients: int, runs: int, sample: Sample | None) -> None:
-    """``clients`` SSE clients share ``runs`` runs, each reading its stream to the end."""
-    counter = iter(range(runs))
-    headers = {"Authorization": f"Bearer {USER_TOKEN}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-
-    async def client(http: httpx.AsyncClient) -> None:
-        for i in counter:
-            start = time.perf_counter()
-            body = _body(PROMPTS[i % len(PROMPTS)])
-            async with http.stream("POST", f"{url}/ag-ui/events", json=body, headers=headers) as r:
-                data = b"".join([chunk async for chunk in r.aiter_bytes()])
-            if sample is not None:
-                sample.latencies.append(time.perf_counter() - start)
-                if r.status_code != 200 or b'"RUN_FINISHED"' not in data:
-                    sample.failures += 1
-
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        start = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        if sample is not None:
-            sample.elapsed += time.perf_counter() - start
-
-
 def _cpu_seconds(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
 
 
-def compare(upstream: str, clients: int, runs: int, batches: int, warmup: int) -> None:
-    """Throughput and CPU per run of both set-ups, measured in alternating batches."""
+async def _window(url: str, pid: int, clients: int, seconds: float) -> Sample:
+    """``clients`` SSE clients run back to back for ``seconds``, each reading whole streams.
+
+    Runs that end inside the window count; the backend's CPU time is read at its end, so the
+    runs still in flight then are left out of both.
+    """
+    sample = Sample(elapsed=seconds)
+    headers = {"Authorization": f"Bearer {USER_TOKEN}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    start = time.perf_counter()
+    stop = start + seconds
+
+    async def client(http: httpx.AsyncClient, i: int) -> None:
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            body = _body(PROMPTS[i % len(PROMPTS)])
+            i += clients
+            async with http.stream("POST", f"{url}/ag-ui/events", json=body, headers=headers) as r:
+                data = b"".join([chunk async for chunk in r.aiter_bytes()])
+            if time.perf_counter() < stop:
+                sample.latencies.append(time.perf_counter() - began)
+                if r.status_code != 200 or b'"RUN_FINISHED"' not in data:
+                    sample.failures += 1
+
+    async def cpu_at_stop() -> None:
+        await asyncio.sleep(stop - time.perf_counter())
+        sample.cpu = _cpu_seconds(pid) - cpu_before
+
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        cpu_before = _cpu_seconds(pid)
+        await asyncio.gather(cpu_at_stop(), *(client(http, i) for i in range(clients)))
+    return sample
+
+
+def _pin_cores() -> tuple[set[int], set[int]] | None:
+    """(cores for the driver and upstreams, core for the backends), or None on one core.
+
+    Unpinned, the backend shares two cores with the load generator and the upstreams, and
+    which of them the scheduler puts together moves a backend's throughput by up to 20 %
+    from one second to the next (measured with two identical backends). Pinned, the backend
+    under load has a core to itself and is the bottleneck of its window.
+    """
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    return set(cores[:-1]), {cores[-1]}
+
+
+def compare(upstream: str, backend_cores: set[int] | None, clients: int, rounds: int, window: float) -> None:
+    """Throughput and CPU per run of both set-ups, one loaded at a time, windows alternating."""
     samples = {True: Sample(), False: Sample()}
-    per_batch = max(1, runs // batches)
-    with backend(upstream, True) as on, backend(upstream, False) as off:
+    per_round: list[tuple[float, float]] = []
+    with backend(upstream, True, backend_cores) as on, backend(upstream, False, backend_cores) as off:
         targets = {True: on, False: off}
-        for url, _ in targets.values():
-            asyncio.run(_drive(url, clients, warmup, None))
-        for batch in range(batches):
-            # Alternating which set-up goes first spreads any drift in load over both.
-            for instrumented in (True, False) if batch % 2 == 0 else (False, True):
-                url, pid = targets[instrumented]
-                cpu_before = _cpu_seconds(pid)
-                asyncio.run(_drive(url, clients, per_batch, samples[instrumented]))
-                samples[instrumented].cpu += _cpu_seconds(pid) - cpu_before
-    print(
-        f"\n/ag-ui/events: {clients} concurrent SSE clients, {per_batch * batches} runs per set-up "
-        f"in {batches} alternating batches"
+        for url, pid in targets.values():
+            asyncio.run(_window(url, pid, clients, WARMUP_SECONDS))
+        for index in range(rounds):
+            # Alternating which set-up goes first spreads any drift in the machine's speed
+            # over both; a round's ratio compares two windows seconds apart.
+            order = (True, False) if index % 2 == 0 else (False, True)
+            this_round = {
+                instrumented: asyncio.run(_window(*targets[instrumented], clients, window))
+                for instrumented in order
+            }
+            per_round.append(_ratios(this_round[True], this_round[False]))
+            for instrumented, sample in this_round.items():
+                samples[instrumented].add(sample)
+    pinned = (
+        f"backends pinned to core {min(backend_cores)}, load on the others" if backend_cores else "unpinned"
     )
-    print(f"{'set-up':<42}{'runs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/run':>12}{'failed':>8}")
+    print(
+        f"\n/ag-ui/events: {clients} concurrent SSE clients, {rounds} rounds of one {window:g} s window "
+        f"per set-up, one set-up loaded at a time ({pinned})"
+    )
+    print(f"{'set-up':<42}{'runs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/run':>12}{'CPU %':>7}{'failed':>8}")
     for instrumented, label in ((True, "instrumented (opentelemetry-instrument)"), (False, "telemetry off")):
         t = samples[instrumented]
         row = (
             f"{t.runs / t.elapsed:>9.1f}{t.quantile(0.5) * 1000:>9.1f}{t.quantile(0.99) * 1000:>9.1f}"
-            f"{t.cpu / t.runs * 1000:>12.2f}{t.failures:>8}"
+            f"{t.cpu / t.runs * 1000:>12.2f}{t.cpu / t.elapsed * 100:>7.0f}{t.failures:>8}"
         )
         print(f"{label:<42}{row}")
-    on_s, off_s = samples[True], samples[False]
-    wall = (on_s.runs / on_s.elapsed) / (off_s.runs / off_s.elapsed)
-    cpu = (off_s.cpu / off_s.runs) / (on_s.cpu / on_s.runs)
-    print(f"throughput ratio instrumented / off, wall clock:  {wall:.3f} ({(1 - wall) * 100:.1f} % lost)")
-    print(f"throughput ratio instrumented / off, backend CPU: {cpu:.3f} ({(1 - cpu) * 100:.1f} % lost)")
-    print("target: at most 10 % lost")
+    wall, cpu = _ratios(samples[True], samples[False])
+    print(f"throughput ratio instrumented / off, all windows:  {wall:.3f} ({(1 - wall) * 100:.1f} % lost)")
+    print(f"CPU per run ratio off / instrumented, all windows: {cpu:.3f} ({(1 - cpu) * 100:.1f} % lost)")
+    for position, name in ((0, "throughput"), (1, "CPU per run")):
+        each = sorted(r[position] for r in per_round)
+        median = statistics.median(each)
+        spread = ", ".join(f"{(1 - r) * 100:.0f}" for r in each)
+        print(f"{name} % lost per round: median {(1 - median) * 100:.1f} (each round, sorted: {spread})")
+    print("target: at most 10 % throughput lost")
+
+
+def _ratios(on: Sample, off: Sample) -> tuple[float, float]:
+    """(throughput, CPU per run) of instrumented relative to off; 1.0 means no cost."""
+    throughput = (on.runs / on.elapsed) / (off.runs / off.elapsed)
+    cpu = (off.cpu / off.runs) / (on.cpu / on.runs)
+    return throughput, cpu
 
 
 def _series(url: str) -> int:
@@ -291,17 +351,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--clients", type=int, default=16, help="concurrent SSE clients (default 16)")
-    add("--runs", type=int, default=400, help="runs measured per set-up (default 400)")
-    add("--batches", type=int, default=4, help="alternating batches the runs are split into (default 4)")
-    add("--warmup", type=int, default=30, help="unmeasured runs per set-up before measuring (default 30)")
+    add("--rounds", type=int, default=16, help="rounds of one window per set-up (default 16)")
+    add("--window", type=float, default=4.0, help="seconds of load per window (default 4)")
+    add("--no-pin", action="store_true", help="leave every process on every core")
     add("--small", type=int, default=1000, help="first series-count checkpoint (default 1000)")
     add("--large", type=int, default=10000, help="second series-count checkpoint (default 10000)")
     add("--upstream-latency", type=float, default=0.0, help="seconds the upstream adds per call (default 0)")
     add("--skip-series", action="store_true", help="only run the throughput comparison")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    cores = None if args.no_pin else _pin_cores()
+    if cores is not None:
+        # This process (the load) and the upstreams started below share the other cores.
+        os.sched_setaffinity(0, cores[0])
     with upstreams(args.upstream_latency) as upstream:
-        compare(upstream, args.clients, args.runs, args.batches, args.warmup)
+        compare(upstream, cores[1] if cores else None, args.clients, args.rounds, args.window)
         if not args.skip_series:
             series_growth(upstream, args.small, args.large)
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s")
