@@ -103,10 +103,14 @@ class A2AClient:
         """Send ``task`` to ``agent`` with ``message/send``; never raises for a peer failure."""
         label = bounded(agent, self.agents)
         start = time.perf_counter()
-        with self._tracer.start_as_current_span(f"invoke_agent {label}", kind=SpanKind.CLIENT) as span:
-            span.set_attribute("gen_ai.operation.name", "invoke_agent")
-            span.set_attribute("gen_ai.agent.name", label)
-            span.set_attribute("gen_ai.provider.name", "a2a")
+        attributes = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": label,
+            "gen_ai.provider.name": "a2a",
+        }
+        with self._tracer.start_as_current_span(
+            f"invoke_agent {label}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
             try:
                 text = await self._send(agent, task)
                 outcome = Delegation(label, "OK", {"agent": label, "answer": text})

@@ -163,12 +163,16 @@ class Agent:
     async def run(self, run: RunRequest, emit: Emit) -> None:
         """Emit the events of one run; ends with RUN_FINISHED or RUN_ERROR unless cancelled."""
         ids = run.input
-        with self._tracer.start_as_current_span(f"invoke_agent {AGENT_NAME}") as span:
-            span.set_attribute("gen_ai.operation.name", "invoke_agent")
-            span.set_attribute("gen_ai.agent.name", AGENT_NAME)
-            span.set_attribute("gen_ai.conversation.id", ids.thread_id)
-            span.set_attribute("gen_ai.request.model", self._llm.model)
-            span.set_attribute("ag_ui.run_id", ids.run_id)
+        # Attributes known up front go in at creation: one pass instead of one locked
+        # set_attribute per key, and samplers get to see them.
+        attributes = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": AGENT_NAME,
+            "gen_ai.conversation.id": ids.thread_id,
+            "gen_ai.request.model": self._llm.model,
+            "ag_ui.run_id": ids.run_id,
+        }
+        with self._tracer.start_as_current_span(f"invoke_agent {AGENT_NAME}", attributes=attributes) as span:
             await emit(RunStartedEvent(thread_id=ids.thread_id, run_id=ids.run_id))
             try:
                 await self._steps(run, emit)

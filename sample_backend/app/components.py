@@ -32,6 +32,7 @@ from sample_backend.app.unreachable import UnreachableAddress
 from sample_backend.faults.registry import FaultRegistry
 from sample_backend.telemetry.metrics import BackendMetrics
 from sample_backend.telemetry.resources import cpu_limit_cores, memory_limit_bytes
+from sample_backend.telemetry.tracing import inject_untraced
 
 __all__ = ["VERSION", "Components"]
 
@@ -73,7 +74,10 @@ class Components:
 
         faults = FaultRegistry(metrics)
         unreachable = UnreachableAddress()
-        http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds)
+        # LLM calls are sent without an HTTP span (their chat span is the client span);
+        # the hook gives them the trace context the instrumentation would have injected.
+        hooks = {"request": [inject_untraced]} if settings.telemetry_enabled else {}
+        http = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds, event_hooks=hooks)
         cache = Cache(
             max_entries=settings.cache_max_entries,
             ttl_seconds=settings.cache_ttl_seconds,

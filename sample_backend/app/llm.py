@@ -5,7 +5,8 @@ Two calls per run: :meth:`LlmClient.plan` (function calling: which tools to use)
 ``stream_options.include_usage`` so the last chunk carries the token counts). Both go
 to ``BACKEND_LLM_BASE_URL``; any OpenAI-compatible endpoint works unchanged. Each call
 is a ``chat {model}`` client span with the GenAI attributes — written here unless the
-OpenAI instrumentation is active and writes it itself.
+OpenAI instrumentation is active and writes it itself. That span is the call's client
+span: the HTTP request under it gets no span of its own, only the trace context.
 
 Per call this records ``gen_ai_client_operation_duration_seconds`` (``error_type``
 empty on success, else the HTTP status class or the client exception class),
@@ -40,7 +41,7 @@ from sample_backend.app.pricing import TokenBudget, cost_usd, model_label
 from sample_backend.app.settings import BackendSettings
 from sample_backend.faults.registry import FaultRegistry
 from sample_backend.telemetry.metrics import BackendMetrics
-from sample_backend.telemetry.tracing import exemplar, openai_instrumented
+from sample_backend.telemetry.tracing import exemplar, openai_instrumented, untraced_http
 
 __all__ = ["ERROR_TYPES", "LlmClient", "LlmError"]
 
@@ -137,9 +138,14 @@ class LlmClient:
 
     @contextmanager
     def _span(self, client: AsyncOpenAI, streaming: bool) -> Iterator[Span]:
-        """The ``chat {model}`` client span, unless the OpenAI instrumentation writes it."""
+        """The ``chat {model}`` client span, unless the OpenAI instrumentation writes it.
+
+        The instrumentation records the response and usage attributes itself, on its own
+        span; a non-recording span here keeps them off the enclosing agent span.
+        """
         if self._instrumented:
-            yield trace.get_current_span()
+            with untraced_http():
+                yield trace.INVALID_SPAN
             return
         attributes: dict[str, AttributeValue] = {
             "gen_ai.operation.name": OPERATION,
@@ -151,9 +157,12 @@ class LlmClient:
         }
         if client.base_url.port is not None:
             attributes["server.port"] = client.base_url.port
-        with self._tracer.start_as_current_span(
-            f"{OPERATION} {self.model}", kind=SpanKind.CLIENT, attributes=attributes
-        ) as span:
+        with (
+            self._tracer.start_as_current_span(
+                f"{OPERATION} {self.model}", kind=SpanKind.CLIENT, attributes=attributes
+            ) as span,
+            untraced_http(),
+        ):
             yield span
 
     def _failed(self, span: Span, start: float, exc: Exception) -> LlmError:

@@ -129,11 +129,15 @@ class ToolRegistry:
         """Attempt one tool call; never raises for a tool failure."""
         tool = bounded(name, TOOL_NAMES)
         start = time.perf_counter()
-        with self._tracer.start_as_current_span(f"execute_tool {tool}", kind=SpanKind.INTERNAL) as span:
-            span.set_attribute("gen_ai.operation.name", "execute_tool")
-            span.set_attribute("gen_ai.tool.name", tool)
-            span.set_attribute("gen_ai.tool.call.id", call_id)
-            span.set_attribute("gen_ai.tool.type", "function")
+        attributes = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": tool,
+            "gen_ai.tool.call.id": call_id,
+            "gen_ai.tool.type": "function",
+        }
+        with self._tracer.start_as_current_span(
+            f"execute_tool {tool}", kind=SpanKind.INTERNAL, attributes=attributes
+        ) as span:
             try:
                 result = ToolResult("OK", await self._run(tool, name, arguments, role))
             except _Failure as failure:

@@ -3,10 +3,20 @@
 Under ``opentelemetry-instrument`` the distro has already installed an SDK
 ``TracerProvider`` (with the exporters the ``OTEL_*`` variables ask for) and patched
 FastAPI, HTTPX and OpenAI before the app is imported; :func:`ensure_tracing` then
-changes nothing. Run plainly (``python -m sample_backend.app``, in-process tests) it
-installs an always-on SDK provider without an exporter and the same three
-instrumentations, so trace ids, exemplars and log correlation behave the same way in
-both cases. Nothing is exported unless the ``OTEL_*`` variables say so.
+changes nothing but the MeterProvider those instrumentations record into (below). Run
+plainly (``python -m sample_backend.app``, in-process tests) it installs an always-on
+SDK provider without an exporter and the same three instrumentations, so trace ids,
+exemplars and log correlation behave the same way in both cases. Nothing is exported
+unless the ``OTEL_*`` variables say so.
+
+The backend's metrics are prometheus-client's. With ``OTEL_METRICS_EXPORTER=none`` the
+OpenTelemetry MeterProvider has no reader, so the instrumentations get a no-op one
+instead of aggregating histograms nobody collects.
+
+LLM calls carry no HTTP client span of their own: their ``chat {model}`` span is the
+client span, and the HTTP span under it only repeated it. :func:`untraced_http` marks
+such calls and :func:`inject_untraced` (an httpx request hook) still sends them with
+the trace context, so the upstream joins the trace under the ``chat`` span.
 
 :func:`exemplar` gives the ``{"trace_id": ...}`` exemplar of the current span for a
 histogram observation.
@@ -15,6 +25,9 @@ Usage::
 
     ensure_tracing("backend-1")
     hist.labels(...).observe(0.2, exemplar())
+    http = httpx.AsyncClient(event_hooks={"request": [inject_untraced]})
+    with untraced_http():
+        await http.get(url)  # no HTTP span, traceparent of the current span
 """
 
 from __future__ import annotations
@@ -24,12 +37,24 @@ import os
 import threading
 from typing import Any
 
-from opentelemetry import trace
+import httpx
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled, suppress_http_instrumentation
+from opentelemetry.metrics import MeterProvider, NoOpMeterProvider
 
-__all__ = ["current_trace_id", "ensure_tracing", "exemplar", "instrument_app", "openai_instrumented"]
+__all__ = [
+    "current_trace_id",
+    "ensure_tracing",
+    "exemplar",
+    "inject_untraced",
+    "instrument_app",
+    "openai_instrumented",
+    "untraced_http",
+]
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
+_clients_done = False
 
 
 def _sdk_provider_installed() -> bool:
@@ -58,9 +83,25 @@ def ensure_tracing(service_name: str) -> None:
         _instrument_clients()
 
 
+def _unread_meter_provider() -> MeterProvider | None:
+    """A no-op MeterProvider when no OTel metric exporter is configured, else None (the global).
+
+    Under opentelemetry-instrument, ``OTEL_METRICS_EXPORTER=none`` still installs an SDK
+    MeterProvider, only without a reader: every request would aggregate HTTP, GenAI and
+    active-request instruments for nobody. (Unset, the distro defaults it to otlp.)
+    """
+    exporter = os.environ.get("OTEL_METRICS_EXPORTER", "").strip().lower()
+    return NoOpMeterProvider() if exporter in ("", "none") else None
+
+
 def _instrument_clients() -> None:
-    # The instrumentors are process-wide singletons; under opentelemetry-instrument they
-    # are already on and instrumenting again would only log a warning.
+    # The instrumentors are process-wide singletons: once per process. Under
+    # opentelemetry-instrument they are already on, with the global MeterProvider; they
+    # are instrumented again only when that provider has no reader.
+    global _clients_done
+    if _clients_done:
+        return
+    _clients_done = True
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     instrumentors: list[Any] = [HTTPXClientInstrumentor()]
@@ -72,9 +113,13 @@ def _instrument_clients() -> None:
         # An openai-v2 release that does not match the installed opentelemetry-util-genai
         # fails to import; the LLM client then writes its own `chat {model}` spans.
         _log.debug("OpenAI instrumentation unavailable: %s", exc)
+    meter_provider = _unread_meter_provider()
     for instrumentor in instrumentors:
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument()
+        if instrumentor.is_instrumented_by_opentelemetry:
+            if meter_provider is None:
+                continue
+            instrumentor.uninstrument()
+        instrumentor.instrument(meter_provider=meter_provider)
 
 
 def openai_instrumented() -> bool:
@@ -94,7 +139,8 @@ def instrument_app(app: Any) -> None:
     opentelemetry-instrument has already instrumented every FastAPI app with the
     defaults, which add an ``http send`` span for each event a stream sends — dozens per
     run. The app is re-instrumented without those and without the probe and scrape
-    endpoints, which are not worth a trace each.
+    endpoints, which are not worth a trace each, and without OTel server metrics when
+    no reader collects them (the RED metrics are prometheus-client's).
     """
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
@@ -104,8 +150,25 @@ def instrument_app(app: Any) -> None:
         # builds it again with the instrumentation below.
         app.middleware_stack = None
     FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="/metrics,/health,/readiness", exclude_spans=["receive", "send"]
+        app,
+        excluded_urls="/metrics,/health,/readiness",
+        exclude_spans=["receive", "send"],
+        meter_provider=_unread_meter_provider(),
     )
+
+
+# HTTP requests made inside ``with untraced_http():`` get no HTTP client span: the
+# caller's span stands for them. The instrumentation's own switch, used as it is.
+untraced_http = suppress_http_instrumentation
+
+
+async def inject_untraced(request: httpx.Request) -> None:
+    """httpx request hook: the trace context for requests :func:`untraced_http` left unspanned.
+
+    Traced requests get it from the HTTPX instrumentation, which injects its own span.
+    """
+    if not is_http_instrumentation_enabled():
+        propagate.inject(request.headers)
 
 
 def current_trace_id() -> str | None:
