@@ -29,6 +29,10 @@ from sample_backend.telemetry.metrics import BackendMetrics
 __all__ = ["FaultError", "FaultRegistry", "catalog", "validate"]
 
 AUDIT_EVENT = "FAULT_CHANGED"
+# How long switching memory_pressure on waits for the memory to be resident, so the caller
+# starts its clock on the effect; a fill slower than this goes on in the background, and a
+# client with a 5 s timeout still gets its answer.
+MEMORY_FILL_WAIT_SECONDS = 3.0
 
 
 def catalog() -> list[dict[str, Any]]:
@@ -147,14 +151,21 @@ class FaultRegistry:
     # --- changes -------------------------------------------------------------------------
 
     def set(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Validate, switch on (or re-parameterise) ``name``; returns the full parameters."""
+        """Validate, switch on (or re-parameterise) ``name``; returns the full parameters.
+
+        For memory_pressure, returns once the memory is resident (at most
+        :data:`MEMORY_FILL_WAIT_SECONDS`); the fill itself holds no lock, so other faults
+        change meanwhile."""
         full = validate(name, params)
         with self._lock:
             self._apply_effect(name, full)
+            filling = self._memory if name == "memory_pressure" else None
             active = dict(self._active)
             active[name] = full
             self._active = active
             self._record(name, True, full)
+        if filling is not None:
+            filling.wait(MEMORY_FILL_WAIT_SECONDS)
         return dict(full)
 
     def clear(self, name: str) -> None:

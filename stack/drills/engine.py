@@ -201,8 +201,14 @@ class _Run:
         for step in self.s.stack:
             if step.when == "inject":
                 self.step(step)
+        applying = time.time()
         for fault in self.s.inject:
             self.ctx.actions.inject(fault)
+        # A fault is in place when the fault API answers; most answer at once, memory_pressure
+        # once its memory is resident, which takes seconds on a busy VM. Its signal starts then.
+        applied = time.time() - applying
+        for r in self.result.alerts:
+            r.floor = replace(r.floor, signal=r.floor.signal + applied)
         what = ", ".join(f"{f.fault}@{f.instance}" for f in self.s.inject) or ", ".join(
             f"{st.action} {st.component or ''}".strip() for st in self.s.stack
         )

@@ -23,7 +23,9 @@ It is zero for alerts on gauges.
 ``signal`` is the time the fault itself needs before any scrape can show it, which no timer
 explains and the scenario declares (``signal_seconds``): a latency fault's slow requests reach
 the histogram only when they end; a burn ratio over a window passes its threshold only once
-enough of the window holds bad events. It is zero for faults that show at once.
+enough of the window holds bad events. It is zero for faults that show at once. The drill adds
+the time the fault API took to put its faults in place (memory_pressure answers once its memory
+is resident).
 
 Two more terms come from the drill's own steps on the stack. ``hold``: a step undone only some
 seconds after the alert fires (the receiver answering 5xx until then) holds the notification
