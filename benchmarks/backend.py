@@ -18,8 +18,8 @@ bottleneck and the instrumentation overhead is as visible as it can be. The two 
 backends are loaded one at a time, in short windows that alternate between them, so the
 loaded one has its core to itself and a drift in the machine's speed hits both alike.
 Besides the figures over all windows, the median of the per-round ratios is printed with
-every round's: a burst of load from elsewhere on the host can slow one
-window by a third, and the median is what one such burst cannot move.
+every round's: a burst of load from elsewhere on the host can slow one window by a third,
+and the median is what one such burst cannot move.
 
 Usage::
 

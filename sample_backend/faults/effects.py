@@ -88,8 +88,8 @@ class MemoryHog:
     writes with ``memset`` through ctypes, which runs without the GIL, so the event loop
     keeps serving meanwhile (a Python-level fill held the GIL throughout: every request
     stalled, then timed out on the database pool and answered 503) and the caller chooses
-    whether to :meth:`wait` for the fill. Anonymous mappings, not ``bytearray``: closing one hands its pages
-    back to the OS at once, where the allocator could keep freed heap memory.
+    whether to :meth:`wait` for the fill. Anonymous mappings, not ``bytearray``: closing one
+    hands its pages back to the OS at once, where the allocator could keep freed heap memory.
     """
 
     def __init__(self, size: int) -> None:

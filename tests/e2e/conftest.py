@@ -56,9 +56,11 @@ BUSY, QUIET = "busy", "quiet"
 QUIET_START_UP: dict[str, Any] = {}
 
 
-# Written by the busy lane once its stack start has ended; shared by both xdist workers.
+# Written by the busy lane once its stack's processes are healthy (or its start has failed);
+# shared by both xdist workers. The quiet lane waits for it once, at its first test.
 BUSY_STARTED = "busy-stack-started"
 BUSY_START_WAIT_SECONDS = 60.0
+_WAITED = pytest.StashKey[bool]()
 
 
 def free_stack_settings(run_dir: Path, **overrides: Any) -> StackSettings:
@@ -126,14 +128,13 @@ def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeSta
 def _quiet_lane_starts_after_busy_stack(request: pytest.FixtureRequest) -> None:
     """Hold the quiet lane's first test until the busy worker's stack has started its processes."""
     config = request.config
-    if (
-        getattr(config, "workerinput", None) is None
-        or lane(request.node) != QUIET
-        or config.stash.get(_WAITED, False)
-        or not any(lane(item) == BUSY for item in request.session.items)
-    ):
+    if getattr(config, "workerinput", None) is None or lane(request.node) != QUIET:
+        return
+    if config.stash.get(_WAITED, False):
         return
     config.stash[_WAITED] = True
+    if not any(lane(item) == BUSY for item in request.session.items):
+        return
     marker = _shared_dir(request.getfixturevalue("tmp_path_factory")) / BUSY_STARTED
     deadline = time.monotonic() + BUSY_START_WAIT_SECONDS
     while not marker.exists() and time.monotonic() < deadline:
@@ -231,9 +232,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     # Registered by pytest-xdist too; declared here so that a run without it keeps --strict-markers.
     config.addinivalue_line("markers", "xdist_group(name): the e2e lane (xdist group) the test runs in.")
-
-
-_WAITED = pytest.StashKey[bool]()
 
 
 def lane(item: pytest.Item) -> str:
