@@ -1,14 +1,16 @@
 """What the load generator asks: the steady prompt mix and the attack prompts.
 
-The steady mix is a fixed cycle of :data:`CYCLE` runs, shuffled once, so every tool
-and peer agent gets a known, steady share of the traffic (per-tool and per-agent
-error-rate alerts need data all the time, not in bursts). The load generator keeps one
-schedule per instance, so each instance gets exactly these shares. At the default 6
-runs/s over two instances, each instance sees per second: research-agent 0.72,
-billing-agent 0.72, weather 0.48, calculator 0.48, search_docs 0.42, crm_lookup 0.42,
-plain chat 0.24 and the admin tool (called legitimately by an admin) 0.06. Peer agents
-get the largest shares: a delegation is one call per run at most, and the per-agent
-rate windows are the thinnest of the bundle.
+The steady mix is a fixed cycle of :data:`CYCLE` runs in which each kind's runs are
+spread as evenly as they can be, so every tool and peer agent gets a known, steady
+share of the traffic (per-tool and per-agent alerts need data all the time, not in
+bursts: a window with no call of a tool gives its ratios no value, which restarts a
+pending alert's ``for``). The load generator keeps one schedule per instance, so each
+instance gets exactly these shares. At the default 6 runs/s over two instances, each
+instance sees per second: research-agent 0.72, billing-agent 0.72, weather 0.48,
+calculator 0.48, search_docs 0.42, crm_lookup 0.42, plain chat 0.24 and the admin tool
+(called legitimately by an admin) 0.06. Peer agents get the largest shares: a
+delegation is one call per run at most, and the per-agent rate windows are the
+thinnest of the bundle.
 
 The prompts are worded so that the simulated model picks exactly the intended tools
 and none trips the backend's guardrail; the attack prompts are worded to trip it.
@@ -33,6 +35,7 @@ __all__ = [
     "MIX",
     "Prompt",
     "Schedule",
+    "spread",
 ]
 
 Role = Literal["user", "admin"]
@@ -105,14 +108,30 @@ FORBIDDEN_ADMIN_PROMPTS = (
 )
 
 
+def spread(shares: dict[str, int]) -> list[str]:
+    """One cycle holding each kind ``share`` times, each kind's slots evenly spaced
+    (smooth weighted round-robin): a kind with ``s`` of ``n`` slots comes every ``n / s``
+    slots, give or take one. A shuffled cycle could bunch them, leaving a gap of half a
+    cycle (4.5 s at the drill rate) with no call of a tool."""
+    total = sum(shares.values())
+    credit = dict.fromkeys(shares, 0)
+    slots: list[str] = []
+    for _ in range(total):
+        for kind, share in shares.items():
+            credit[kind] += share
+        pick = max(credit, key=credit.__getitem__)
+        credit[pick] -= total
+        slots.append(pick)
+    return slots
+
+
 class Schedule:
-    """An endless sequence of steady prompts: the shuffled cycle, over and over."""
+    """An endless sequence of steady prompts: the evenly spread cycle, over and over;
+    ``seed`` orders each kind's texts."""
 
     def __init__(self, seed: int | None = None) -> None:
         rng = random.Random(seed)
-        slots = [kind for kind, (share, _, _) in MIX.items() for _ in range(share)]
-        rng.shuffle(slots)
-        self._slots = itertools.cycle(slots)
+        self._slots = itertools.cycle(spread({kind: share for kind, (share, _, _) in MIX.items()}))
         self._texts = {kind: itertools.cycle(rng.sample(t, len(t))) for kind, (_, _, t) in MIX.items()}
 
     def next(self) -> Prompt:

@@ -11,8 +11,9 @@ rule only changes state at an evaluation)::
 
     pending  = signal + scrape_interval + evaluation_interval
     firing   = pending + ceil_eval(for) + downtime
-    notified = firing + max(group_wait, hold)            (a new Alertmanager group)
-             = firing + max(group_interval, hold)        (the alert joins a group still alive)
+    notified = firing + wait + retry(hold - wait)
+        wait = group_wait                                (a new Alertmanager group)
+             = group_interval                            (the alert joins a group still alive)
     resolved = scrape_interval + drain + evaluation_interval + ceil_eval(keep_firing_for)
                + group_interval               (from clearing the fault)
 
@@ -29,7 +30,10 @@ is resident).
 
 Two more terms come from the drill's own steps on the stack. ``hold``: a step undone only some
 seconds after the alert fires (the receiver answering 5xx until then) holds the notification
-back that long. ``downtime``: while a restarted Prometheus is down it evaluates nothing, and
+back that long, and then to Alertmanager's next retry: ``retry(x)`` is the first attempt at or
+after ``x`` seconds of a delivery retried with Alertmanager's backoff, attempts at 0, 0.5,
+1.25, 2.375, ... s (each gap 1.5 times the last, before the gaps' ±50 % jitter; zero when
+``x`` <= 0). ``downtime``: while a restarted Prometheus is down it evaluates nothing, and
 2.42 restores a pending alert's ``for`` shifted by the time it was down, so the measured
 downtime of a restart in the middle of a ``for`` delays firing by as much.
 """
@@ -46,7 +50,7 @@ import yaml
 
 from stack.timecompress import parse_duration
 
-__all__ = ["Floor", "Route", "Timers", "parse_matcher"]
+__all__ = ["Floor", "Route", "Timers", "first_retry", "parse_matcher"]
 
 _RANGE = re.compile(r"\[\s*(\d+(?:ms|[smhdwy])(?:\d+(?:ms|[smhdwy]))*)\s*(?::[^\]]*)?\]")
 _IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
@@ -54,6 +58,19 @@ _MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\
 # Prometheus keeps a resolved alert for 15 minutes and re-sends it to Alertmanager at
 # every resend, which keeps its Alertmanager group alive that long (not compressed).
 RESOLVED_RETENTION_SECONDS = 15 * 60.0
+# Alertmanager retries a failed delivery with exponential backoff (its notify RetryStage with
+# the backoff library's defaults): first gap 0.5 s, each next 1.5 times longer.
+RETRY_FIRST_GAP_SECONDS = 0.5
+RETRY_GAP_FACTOR = 1.5
+
+
+def first_retry(seconds: float) -> float:
+    """When a delivery retried from 0 makes its first attempt at or after ``seconds``."""
+    at, gap = 0.0, RETRY_FIRST_GAP_SECONDS
+    while at < seconds - 1e-9:
+        at += gap
+        gap *= RETRY_GAP_FACTOR
+    return at
 
 
 def _seconds(value: Any, default: float = 0.0) -> float:
@@ -159,7 +176,8 @@ class Floor:
 
     @property
     def notified(self) -> float:
-        return self.firing + max(self.group_interval if self.refire else self.group_wait, self.hold)
+        wait = self.group_interval if self.refire else self.group_wait
+        return self.firing + wait + first_retry(self.hold - wait)
 
     @property
     def resolved(self) -> float:

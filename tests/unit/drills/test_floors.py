@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.drills.floors import Floor, Route, Timers, parse_matcher
+from stack.drills.floors import Floor, Route, Timers, first_retry, parse_matcher
 from stack.native.render import render_all
 from stack.native.settings import StackSettings
 
@@ -32,12 +32,20 @@ def test_the_fault_signal_delays_every_hop_from_pending_on() -> None:
     assert f.resolved == 12, "resolution is measured from clearing, which the signal does not move"
 
 
-def test_a_held_notification_waits_for_the_hold_not_group_wait() -> None:
+def test_a_held_notification_waits_for_the_first_retry_after_the_hold() -> None:
     base = {"scrape": 1, "evaluation": 1, "for_": 3, "keep_firing_for": 0, "group_wait": 1,
             "group_interval": 3, "drain": 0}  # fmt: skip
-    assert Floor(**base, hold=3).notified == 5 + 3
+    # First attempt at group_wait (1 s); retries 0.5, 1.25, 2.375 s later: the first one
+    # after the receiver is back (hold 3 s, 2 s after the first attempt) is at 1 + 2.375.
+    assert Floor(**base, hold=3).notified == 5 + 1 + 2.375
     assert Floor(**base, hold=0.5).notified == 5 + 1, "a hold shorter than group_wait changes nothing"
-    assert Floor(**base, hold=3, refire=True).notified == 5 + 3
+    assert Floor(**base, hold=4, refire=True).notified == 5 + 3 + 1.25
+    assert Floor(**base, hold=1.5).notified == 5 + 1 + 0.5, "a retry exactly at the hold delivers"
+
+
+def test_alertmanager_retries_with_growing_gaps() -> None:
+    after = (-1, 0, 0.1, 0.5, 0.6, 1.25, 2, 4)
+    assert [first_retry(x) for x in after] == [0, 0, 0.5, 0.5, 1.25, 1.25, 2.375, 4.0625]
 
 
 def test_prometheus_downtime_mid_for_delays_firing() -> None:

@@ -3,6 +3,7 @@ simulated model call exactly the intended tools, and only attack prompts trip th
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -87,3 +88,15 @@ def test_schedule_follows_the_shares() -> None:
     assert kinds == Counter({k: share * 4 for k, (share, _, _) in MIX.items()})
     admin = [p for p in (schedule.next() for _ in range(CYCLE)) if p.role == "admin"]
     assert {p.kind for p in admin} == {"admin_reset_cache"}
+
+
+def test_no_tool_or_agent_waits_long_for_its_next_call() -> None:
+    # A drill's rate windows are 4 s and drill mode runs 6 runs/s per instance: a quarter
+    # cycle (12 runs, 2 s) between two calls of a tool leaves every window at least one.
+    # A shuffled cycle leaves gaps of 14-33 runs.
+    schedule = Schedule(seed=5)
+    kinds = [schedule.next().kind for _ in range(CYCLE * 2)]
+    for target in {t for hit in EXPECTED.values() for t in hit} - {"admin_reset_cache"}:
+        calls = [i for i, kind in enumerate(kinds) if target in EXPECTED[kind]]
+        gaps = [b - a for a, b in itertools.pairwise(calls)] + [calls[0] + len(kinds) - calls[-1]]
+        assert max(gaps) <= CYCLE // 4, (target, gaps)
