@@ -19,12 +19,16 @@ backends are loaded one at a time, in short windows that alternate between them,
 loaded one has its core to itself and a drift in the machine's speed hits both alike.
 Besides the figures over all windows, the median of the per-round ratios is printed with
 every round's: a burst of load from elsewhere on the host can slow one window by a third,
-and the median is what one such burst cannot move.
+and the median is what one such burst cannot move. The windows come from several pairs of
+freshly started backends (each pair started in the other order), and the ratio of each
+pair is printed: a process's speed depends on where its memory and hash tables happen to
+land, and two identical backends started side by side have differed by up to 9 % over a
+whole run, more than the effect measured.
 
 Usage::
 
-    python -m benchmarks.backend                      # about three minutes
-    python -m benchmarks.backend --clients 32 --rounds 30 --window 5 --skip-series
+    python -m benchmarks.backend                      # about four minutes
+    python -m benchmarks.backend --clients 32 --pairs 8 --rounds 2 --skip-series
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,31 +246,44 @@ def _pin_cores() -> tuple[set[int], set[int]] | None:
     return set(cores[:-1]), {cores[-1]}
 
 
-def compare(upstream: str, backend_cores: set[int] | None, clients: int, rounds: int, window: float) -> None:
-    """Throughput and CPU per run of both set-ups, one loaded at a time, windows alternating."""
+def compare(
+    upstream: str, backend_cores: set[int] | None, clients: int, pairs: int, rounds: int, window: float
+) -> None:
+    """Throughput and CPU per run of both set-ups, one loaded at a time, windows alternating,
+    over ``pairs`` fresh pairs of backends of ``rounds`` rounds each."""
     samples = {True: Sample(), False: Sample()}
     per_round: list[tuple[float, float]] = []
-    with backend(upstream, True, backend_cores) as on, backend(upstream, False, backend_cores) as off:
-        targets = {True: on, False: off}
-        for url, pid in targets.values():
-            asyncio.run(_window(url, pid, clients, WARMUP_SECONDS))
-        for index in range(rounds):
-            # Alternating which set-up goes first spreads any drift in the machine's speed
-            # over both; a round's ratio compares two windows seconds apart.
-            order = (True, False) if index % 2 == 0 else (False, True)
-            this_round = {
-                instrumented: asyncio.run(_window(*targets[instrumented], clients, window))
-                for instrumented in order
+    per_pair: list[float] = []
+    for pair in range(pairs):
+        # Each pair starts in the other order: neither set-up is always the older process.
+        first = pair % 2 == 0
+        with ExitStack() as stack:
+            targets = {
+                instrumented: stack.enter_context(backend(upstream, instrumented, backend_cores))
+                for instrumented in (first, not first)
             }
-            per_round.append(_ratios(this_round[True], this_round[False]))
-            for instrumented, sample in this_round.items():
-                samples[instrumented].add(sample)
+            for url, pid in targets.values():
+                asyncio.run(_window(url, pid, clients, WARMUP_SECONDS))
+            pair_samples = {True: Sample(), False: Sample()}
+            for index in range(rounds):
+                # Alternating which set-up goes first spreads any drift in the machine's speed
+                # over both; a round's ratio compares two windows seconds apart.
+                order = (True, False) if index % 2 == 0 else (False, True)
+                this_round = {
+                    instrumented: asyncio.run(_window(*targets[instrumented], clients, window))
+                    for instrumented in order
+                }
+                per_round.append(_ratios(this_round[True], this_round[False]))
+                for instrumented, sample in this_round.items():
+                    samples[instrumented].add(sample)
+                    pair_samples[instrumented].add(sample)
+            per_pair.append(_ratios(pair_samples[True], pair_samples[False])[0])
     pinned = (
         f"backends pinned to core {min(backend_cores)}, load on the others" if backend_cores else "unpinned"
     )
     print(
-        f"\n/ag-ui/events: {clients} concurrent SSE clients, {rounds} rounds of one {window:g} s window "
-        f"per set-up, one set-up loaded at a time ({pinned})"
+        f"\n/ag-ui/events: {clients} concurrent SSE clients; {pairs} pairs of fresh backends, each "
+        f"{rounds} rounds of one {window:g} s window per set-up, one set-up loaded at a time ({pinned})"
     )
     print(f"{'set-up':<42}{'runs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/run':>12}{'CPU %':>7}{'failed':>8}")
     for instrumented, label in ((True, "instrumented (opentelemetry-instrument)"), (False, "telemetry off")):
@@ -284,6 +301,7 @@ def compare(upstream: str, backend_cores: set[int] | None, clients: int, rounds:
         median = statistics.median(each)
         spread = ", ".join(f"{(1 - r) * 100:.0f}" for r in each)
         print(f"{name} % lost per round: median {(1 - median) * 100:.1f} (each round, sorted: {spread})")
+    print("throughput % lost per pair of processes: " + ", ".join(f"{(1 - r) * 100:.1f}" for r in per_pair))
     print("target: at most 10 % throughput lost")
 
 
@@ -351,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--clients", type=int, default=16, help="concurrent SSE clients (default 16)")
-    add("--rounds", type=int, default=16, help="rounds of one window per set-up (default 16)")
+    add("--pairs", type=int, default=8, help="pairs of fresh backends, started in turn (default 8)")
+    add("--rounds", type=int, default=2, help="rounds of one window per set-up, per pair (default 2)")
     add("--window", type=float, default=4.0, help="seconds of load per window (default 4)")
     add("--no-pin", action="store_true", help="leave every process on every core")
     add("--small", type=int, default=1000, help="first series-count checkpoint (default 1000)")
@@ -365,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         # This process (the load) and the upstreams started below share the other cores.
         os.sched_setaffinity(0, cores[0])
     with upstreams(args.upstream_latency) as upstream:
-        compare(upstream, cores[1] if cores else None, args.clients, args.rounds, args.window)
+        compare(upstream, cores[1] if cores else None, args.clients, args.pairs, args.rounds, args.window)
         if not args.skip_series:
             series_growth(upstream, args.small, args.large)
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s")

@@ -32,6 +32,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -113,6 +114,8 @@ def _instrument_clients() -> None:
         # An openai-v2 release that does not match the installed opentelemetry-util-genai
         # fails to import; the LLM client then writes its own `chat {model}` spans.
         _log.debug("OpenAI instrumentation unavailable: %s", exc)
+    if len(instrumentors) > 1:
+        _name_genai_error_types()
     meter_provider = _unread_meter_provider()
     for instrumentor in instrumentors:
         if instrumentor.is_instrumented_by_opentelemetry:
@@ -120,6 +123,34 @@ def _instrument_clients() -> None:
                 continue
             instrumentor.uninstrument()
         instrumentor.instrument(meter_provider=meter_provider)
+
+
+def _name_genai_error_types() -> None:
+    """Have a failed GenAI invocation's ``error.type`` name the exception type, as a string.
+
+    openai-v2 2.4b0 fails a chat invocation with ``Error(type=<the exception class>)``
+    where opentelemetry-util-genai 1.1b0 takes the type's name: the span then carries
+    ``error.type="<class 'openai.InternalServerError'>"`` and every failed call logs a
+    warning. The class becomes its qualified name, as util-genai names an exception's type.
+    """
+    from opentelemetry.util.genai._invocation import GenAIInvocation
+    from opentelemetry.util.genai.types import Error
+
+    original = GenAIInvocation.fail
+    if getattr(original, "names_error_types", False):
+        return
+
+    def fail(self: GenAIInvocation, error: Error | BaseException) -> None:
+        cls: Any = getattr(error, "type", None)
+        if isinstance(error, Error) and isinstance(cls, type):
+            name = (
+                cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+            )
+            error = dataclasses.replace(error, type=name)
+        original(self, error)
+
+    fail.names_error_types = True  # type: ignore[attr-defined]
+    GenAIInvocation.fail = fail  # type: ignore[method-assign]
 
 
 def openai_instrumented() -> bool:

@@ -3,6 +3,7 @@ spans write the GenAI attributes, and the no-op MeterProvider when no reader exi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,3 +123,17 @@ def test_instrumentations_get_a_no_op_meter_provider_only_without_a_metric_expor
 ) -> None:
     monkeypatch.setenv("OTEL_METRICS_EXPORTER", exporter)
     assert isinstance(tracing._unread_meter_provider(), NoOpMeterProvider) is no_op
+
+
+def test_a_failed_llm_call_names_its_error_type_as_a_string(
+    traced_backend: Backend, spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    traced_backend.fault("llm_errors", rate=1.0)
+    with caplog.at_level(logging.WARNING, logger="opentelemetry.attributes"):
+        status, events, _ = traced_backend.run("hello")
+    assert status == 200 and events[-1]["type"] == "RUN_ERROR"
+    chat = _named(spans, "chat gpt-4o-mini")[0]
+    assert chat.attributes is not None
+    assert chat.attributes["error.type"] == "openai.InternalServerError"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "opentelemetry.attributes"]
+    assert not warnings
