@@ -110,12 +110,11 @@ def _instrument_clients() -> None:
         from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
         instrumentors.append(OpenAIInstrumentor())  # type: ignore[no-untyped-call]
+        _name_genai_error_types()
     except ImportError as exc:
         # An openai-v2 release that does not match the installed opentelemetry-util-genai
         # fails to import; the LLM client then writes its own `chat {model}` spans.
         _log.debug("OpenAI instrumentation unavailable: %s", exc)
-    if len(instrumentors) > 1:
-        _name_genai_error_types()
     meter_provider = _unread_meter_provider()
     for instrumentor in instrumentors:
         if instrumentor.is_instrumented_by_opentelemetry:

@@ -32,10 +32,11 @@ Two more terms come from the drill's own steps on the stack. ``hold``: a step un
 seconds after the alert fires (the receiver answering 5xx until then) holds the notification
 back that long, and then to Alertmanager's next retry: ``retry(x)`` is the first attempt at or
 after ``x`` seconds of a delivery retried with Alertmanager's backoff, attempts at 0, 0.5,
-1.25, 2.375, ... s (each gap 1.5 times the last, before the gaps' ±50 % jitter; zero when
-``x`` <= 0). ``downtime``: while a restarted Prometheus is down it evaluates nothing, and
-2.42 restores a pending alert's ``for`` shifted by the time it was down, so the measured
-downtime of a restart in the middle of a ``for`` delays firing by as much.
+1.25, 2.375, ... s (each gap 1.5 times the last, before the gaps' ±50 % jitter; zero when ``x``
+<= 0; Alertmanager retries one flush for 10 s, and a scenario's hold is at most 8 s).
+``downtime``: while a restarted Prometheus is down it evaluates nothing, and 2.42 restores a
+pending alert's ``for`` shifted by the time it was down, so the measured downtime of a restart
+in the middle of a ``for`` delays firing by as much.
 """
 
 from __future__ import annotations

@@ -93,8 +93,9 @@ class StackStep(_Strict):
     when: Literal["inject", "pending", "firing", "notified", "clear"] = "inject"
     undo: Literal["clear", "firing", "never"] = "clear"
     # With undo "firing": wait this long after every expected alert fires (so Alertmanager
-    # has tried, and failed, to notify before the step is reverted).
-    undo_after_seconds: float = Field(default=0.0, ge=0)
+    # has tried, and failed, to notify before the step is reverted). At most 8 s: Alertmanager
+    # retries one flush for 10 s, and the floor counts retries within that flush only.
+    undo_after_seconds: float = Field(default=0.0, ge=0, le=8)
     # With when "clear": wait this long after the faults are switched off (requests that
     # started under the fault finish first and report what they saw).
     after_clear_seconds: float = Field(default=0.0, ge=0, le=30)

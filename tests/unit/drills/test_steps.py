@@ -31,6 +31,10 @@ def test_valid_steps(step: dict[str, Any]) -> None:
         ({"action": "reset_token_budget", "component": "prometheus", "undo": "never"}, "backend-1"),
         ({"action": "reset_token_budget", "component": "backend-1"}, "undo: never"),
         ({"action": "kill", "component": "blackbox", "when": "clear"}, "undo: never"),
+        (
+            {"action": "fail_receiver", "seconds": 60, "undo": "firing", "undo_after_seconds": 9},
+            "undo_after_seconds",
+        ),
     ],
 )
 def test_invalid_steps_say_why(step: dict[str, Any], message: str) -> None:
