@@ -109,10 +109,11 @@ FORBIDDEN_ADMIN_PROMPTS = (
 
 
 def spread(shares: dict[str, int]) -> list[str]:
-    """One cycle holding each kind ``share`` times, each kind's slots evenly spaced
-    (smooth weighted round-robin): a kind with ``s`` of ``n`` slots comes every ``n / s``
-    slots, give or take one. A shuffled cycle could bunch them, leaving a gap of half a
-    cycle (4.5 s at the drill rate) with no call of a tool."""
+    """One cycle holding each kind ``share`` times, each kind's slots spread out (smooth
+    weighted round-robin): in any stretch of the cycle a kind with ``s`` of ``n`` slots
+    has its share of the stretch, ``s / n`` of it, give or take 1.5 slots. A shuffled
+    cycle could bunch them, leaving a gap of half a cycle (4.5 s at the drill rate) with
+    no call of a tool."""
     total = sum(shares.values())
     credit = dict.fromkeys(shares, 0)
     slots: list[str] = []

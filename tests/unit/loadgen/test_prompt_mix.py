@@ -9,7 +9,14 @@ from collections import Counter
 import pytest
 
 from sample_backend.faults import KNOWN_AGENTS, KNOWN_TOOLS
-from sample_backend.loadgen.prompts import CYCLE, FORBIDDEN_ADMIN_PROMPTS, GUARDRAIL_PROMPTS, MIX, Schedule
+from sample_backend.loadgen.prompts import (
+    CYCLE,
+    FORBIDDEN_ADMIN_PROMPTS,
+    GUARDRAIL_PROMPTS,
+    MIX,
+    Schedule,
+    spread,
+)
 from sample_backend.loadgen.settings import LoadgenSettings
 from sample_backend.upstreams.planner import plan_tool_calls
 
@@ -100,3 +107,12 @@ def test_no_tool_or_agent_waits_long_for_its_next_call() -> None:
         calls = [i for i, kind in enumerate(kinds) if target in EXPECTED[kind]]
         gaps = [b - a for a, b in itertools.pairwise(calls)] + [calls[0] + len(kinds) - calls[-1]]
         assert max(gaps) <= CYCLE // 4, (target, gaps)
+
+
+def test_every_stretch_of_the_cycle_holds_each_kind_near_its_share() -> None:
+    slots = spread({kind: share for kind, (share, _, _) in MIX.items()})
+    for kind, (share, _, _) in MIX.items():
+        for start in range(CYCLE):
+            for length in range(1, CYCLE + 1):
+                held = sum(slots[(start + i) % CYCLE] == kind for i in range(length))
+                assert abs(held - length * share / CYCLE) <= 1.5, (kind, start, length, held)
