@@ -27,7 +27,7 @@ whole run, more than the effect measured.
 
 Usage::
 
-    python -m benchmarks.backend                      # about four minutes
+    python -m benchmarks.backend                      # about five minutes
     python -m benchmarks.backend --clients 32 --pairs 8 --rounds 2 --skip-series
 """
 
