@@ -251,9 +251,8 @@ def compare(
 ) -> None:
     """Throughput and CPU per run of both set-ups, one loaded at a time, windows alternating,
     over ``pairs`` fresh pairs of backends of ``rounds`` rounds each."""
-    samples = {True: Sample(), False: Sample()}
     per_round: list[tuple[float, float]] = []
-    per_pair: list[float] = []
+    pairs_done: list[dict[bool, Sample]] = []
     for pair in range(pairs):
         # Each pair starts in the other order: neither set-up is always the older process.
         first = pair % 2 == 0
@@ -275,9 +274,13 @@ def compare(
                 }
                 per_round.append(_ratios(this_round[True], this_round[False]))
                 for instrumented, sample in this_round.items():
-                    samples[instrumented].add(sample)
                     pair_samples[instrumented].add(sample)
-            per_pair.append(_ratios(pair_samples[True], pair_samples[False])[0])
+            pairs_done.append(pair_samples)
+    samples = {True: Sample(), False: Sample()}
+    for pair_samples in pairs_done:
+        for instrumented, sample in pair_samples.items():
+            samples[instrumented].add(sample)
+    per_pair = [_ratios(p[True], p[False])[0] for p in pairs_done]
     pinned = (
         f"backends pinned to core {min(backend_cores)}, load on the others" if backend_cores else "unpinned"
     )

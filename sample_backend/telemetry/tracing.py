@@ -136,8 +136,6 @@ def _name_genai_error_types() -> None:
     from opentelemetry.util.genai.types import Error
 
     original = GenAIInvocation.fail
-    if getattr(original, "names_error_types", False):
-        return
 
     def fail(self: GenAIInvocation, error: Error | BaseException) -> None:
         cls: Any = getattr(error, "type", None)
@@ -148,7 +146,6 @@ def _name_genai_error_types() -> None:
             error = dataclasses.replace(error, type=name)
         original(self, error)
 
-    fail.names_error_types = True  # type: ignore[attr-defined]
     GenAIInvocation.fail = fail  # type: ignore[method-assign]
 
 

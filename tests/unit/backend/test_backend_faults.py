@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import httpx
@@ -219,8 +220,6 @@ def test_readiness_fail_names_fault(backend: Backend) -> None:
 
 
 def test_memory_pressure_grows_resident_memory(backend: Backend) -> None:
-    import time
-
     before = backend.value("process_resident_memory_bytes")
     backend.fault("memory_pressure", bytes=64 * 1024**2)
     # On a slow machine the fill may outlast the fault API's wait for it.

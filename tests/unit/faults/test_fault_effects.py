@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psutil
 import pytest
@@ -67,33 +69,37 @@ def test_cpu_burn_rejects_out_of_range(cores: float) -> None:
         CpuBurn(cores)
 
 
-def test_memory_pressure_raises_rss_and_frees() -> None:
-    proc = psutil.Process()
+def rss() -> int:
+    return int(psutil.Process().memory_info().rss)
+
+
+@contextmanager
+def memory_pressure(size: int) -> Iterator[int]:
+    """memory_pressure of ``size`` bytes on while inside; yields the RSS before it."""
     registry = FaultRegistry()
-    base = proc.memory_info().rss
-    registry.set("memory_pressure", {"bytes": 256 * MIB})
+    base = rss()
+    registry.set("memory_pressure", {"bytes": size})
     try:
-        # On a slow machine the fill may outlast the wait in set(): poll, as a scrape would.
-        deadline = time.monotonic() + 10
-        while (held := proc.memory_info().rss) - base <= 240 * MIB:
-            assert time.monotonic() < deadline, f"RSS grew {(held - base) / MIB:.0f} MiB in 10 s"
-            time.sleep(0.05)
+        yield base
     finally:
         registry.clear("memory_pressure")
-    freed = proc.memory_info().rss
+
+
+def test_memory_pressure_raises_rss_and_frees() -> None:
+    with memory_pressure(256 * MIB) as base:
+        # On a slow machine the fill may outlast the wait in set(): poll, as a scrape would.
+        deadline = time.monotonic() + 10
+        while (held := rss()) - base <= 240 * MIB:
+            assert time.monotonic() < deadline, f"RSS grew {(held - base) / MIB:.0f} MiB in 10 s"
+            time.sleep(0.05)
+    freed = rss()
     assert held - base > 240 * MIB
     assert held - freed > 200 * MIB
 
 
 def test_switching_memory_pressure_on_returns_once_the_memory_is_resident() -> None:
-    proc = psutil.Process()
-    registry = FaultRegistry()
-    base = proc.memory_info().rss
-    registry.set("memory_pressure", {"bytes": 64 * MIB})
-    try:
-        assert proc.memory_info().rss - base > 60 * MIB
-    finally:
-        registry.clear("memory_pressure")
+    with memory_pressure(64 * MIB) as base:
+        assert rss() - base > 60 * MIB
 
 
 def test_memory_hog_zero_bytes_is_fine() -> None:
