@@ -14,6 +14,7 @@ from sample_backend.loadgen.prompts import (
     FORBIDDEN_ADMIN_PROMPTS,
     GUARDRAIL_PROMPTS,
     MIX,
+    SHARES,
     Schedule,
     spread,
 )
@@ -92,7 +93,7 @@ def test_every_tool_and_agent_gets_enough_traffic_per_instance() -> None:
 def test_schedule_follows_the_shares() -> None:
     schedule = Schedule(seed=3)
     kinds = Counter(schedule.next().kind for _ in range(CYCLE * 4))
-    assert kinds == Counter({k: share * 4 for k, (share, _, _) in MIX.items()})
+    assert kinds == Counter({k: share * 4 for k, share in SHARES.items()})
     admin = [p for p in (schedule.next() for _ in range(CYCLE)) if p.role == "admin"]
     assert {p.kind for p in admin} == {"admin_reset_cache"}
 
@@ -110,8 +111,8 @@ def test_no_tool_or_agent_waits_long_for_its_next_call() -> None:
 
 
 def test_every_stretch_of_the_cycle_holds_each_kind_near_its_share() -> None:
-    slots = spread({kind: share for kind, (share, _, _) in MIX.items()})
-    for kind, (share, _, _) in MIX.items():
+    slots = spread(SHARES)
+    for kind, share in SHARES.items():
         for start in range(CYCLE):
             for length in range(1, CYCLE + 1):
                 held = sum(slots[(start + i) % CYCLE] == kind for i in range(length))
