@@ -226,6 +226,7 @@ def _configure_status(parser: argparse.ArgumentParser) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from stack.clients import component_versions
     from stack.native import StackError
     from stack.native.compose_stack import ComposeStack, attach
 
@@ -251,6 +252,7 @@ def _status(args: argparse.Namespace) -> int:
             else "native",
             "factor": stack.settings.factor if stack.settings.drill else 1,
             "healthy": healthy,
+            "versions": component_versions(stack.urls),
             "components": [s.as_json() for s in statuses],
         }
         print(json.dumps(doc, indent=2))

@@ -1,5 +1,8 @@
 """Tier selection: e2e tests need the Debian binaries, compose tests need a Docker engine.
 
+The binaries are looked up in ``.tools/bin`` (compose.yaml's versions, fetched by
+``scripts/fetch-tools.sh``) before ``PATH``, for every test and every process a test starts.
+
 When a tier cannot run here its tests are skipped with the reason printed in the
 summary (``-ra``), never silently. The figures the e2e tier measures are printed in the
 summary too; under pytest-xdist (the e2e tier's two lanes, ``tests/e2e/conftest.py``) these
@@ -9,13 +12,17 @@ hooks run in the controller, which loads no conftest below this one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from typing import Any
 
 import pytest
 
+from stack.tools import FETCH_HINT, search_path
 from tests.support.figures import FIGURES
+
+os.environ["PATH"] = search_path()
 
 NATIVE_BINARIES = (
     "prometheus",
@@ -44,17 +51,10 @@ def docker_engine_reason() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     missing = missing_binaries()
     native_reason = (
-        f"native stack unavailable: {', '.join(missing)} not found; "
-        "install Debian packages prometheus prometheus-alertmanager prometheus-blackbox-exporter"
-        if missing
-        else None
+        f"native stack unavailable: {', '.join(missing)} not found; {FETCH_HINT}" if missing else None
     )
     rules_missing = missing_binaries(("promtool", "amtool"))
-    rules_reason = (
-        f"{', '.join(rules_missing)} not found; install Debian packages prometheus prometheus-alertmanager"
-        if rules_missing
-        else None
-    )
+    rules_reason = f"{', '.join(rules_missing)} not found; {FETCH_HINT}" if rules_missing else None
     compose_reason: str | None = None
     compose_checked = False
     for item in items:

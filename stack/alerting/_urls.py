@@ -1,9 +1,9 @@
 """Point Alertmanager's receivers at real services without editing ``alertmanager.yml``.
 
-Alertmanager 0.25 expands no environment variables and has no ``*_file`` form for the
-PagerDuty and webhook URLs, so whoever starts it renders the file first: each default value
-below is, in ``provisioning/alertmanager/alertmanager.yml``, exactly one whole YAML value,
-replaced by the value of its environment variable when that is set and not empty.
+Alertmanager 0.28 expands no environment variables and has no ``*_file`` form for the
+PagerDuty URL, so whoever starts it renders the file first (one way for every URL): each
+default value below is, in ``provisioning/alertmanager/alertmanager.yml``, exactly one whole
+YAML value, replaced by the value of its environment variable when that is set and not empty.
 
 The match is made on the parsed document, never on the text: comments (the file's header
 documents every variable) and values that merely contain a default are left alone.

@@ -8,6 +8,7 @@ from stack.clients.alertmanager import AlertmanagerClient
 from stack.clients.backend import BackendAdmin
 from stack.clients.prometheus import PrometheusClient
 from stack.clients.receiver import ReceiverClient
+from stack.clients.versions import component_versions
 
 __all__ = [
     "AlertmanagerClient",
@@ -16,5 +17,6 @@ __all__ = [
     "PrometheusClient",
     "ReceiverClient",
     "WaitTimeout",
+    "component_versions",
     "poll",
 ]

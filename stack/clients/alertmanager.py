@@ -20,6 +20,10 @@ class AlertmanagerClient(BaseClient):
         result: dict[str, Any] = self._json("GET", "/api/v2/status")
         return result
 
+    def version(self) -> str:
+        """The version Alertmanager reports of itself."""
+        return str(self.status()["versionInfo"]["version"])
+
     def alerts(
         self,
         filters: dict[str, str] | None = None,

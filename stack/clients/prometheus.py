@@ -25,6 +25,10 @@ class PrometheusClient(BaseClient):
     def ready(self) -> bool:
         return self.healthy("/-/ready")
 
+    def build_version(self) -> str:
+        """The version Prometheus reports of itself (``3.5.3+ds1`` for Debian's build)."""
+        return str(self._data("GET", "/api/v1/status/buildinfo")["version"])
+
     def targets(self) -> list[dict[str, Any]]:
         """Active targets (``scrapePool``, ``labels``, ``health``, ``lastError``, ...)."""
         data: list[dict[str, Any]] = self._data("GET", "/api/v1/targets", params={"state": "active"})[

@@ -76,6 +76,7 @@ def _attach_or_start(args: argparse.Namespace, err: Any) -> tuple[Any, bool]:
 
 def run(args: argparse.Namespace) -> int:
     from stack.alerting import load_alert_rules
+    from stack.clients import component_versions
     from stack.drills.catalog import CatalogError, check_catalog, load_catalog
     from stack.drills.report import Progress, render_table
     from stack.drills.suite import DrillSession
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with DrillSession.attach(stack, progress, max_parallel=args.parallel) as session:
             suite = session.run(scenarios)
+        suite.versions = component_versions(stack.urls)
     finally:
         if started:
             stack.stop()

@@ -184,6 +184,8 @@ class SuiteResult:
     wall_seconds: float
     factor: float
     started_stack: bool = False
+    # What the stack reported of itself: {"prometheus": "3.5.3+ds1", ...}.
+    versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -201,6 +203,7 @@ class SuiteResult:
             "ok": self.ok,
             "wall_seconds": _r(self.wall_seconds),
             "factor": self.factor,
+            "versions": self.versions,
             "scenarios": [s.as_json() for s in self.scenarios],
         }
 
@@ -254,6 +257,8 @@ def render_table(suite: SuiteResult) -> str:
         f"(factor {suite.factor:g}; seconds from injection, resolution from clearing; "
         "* = joined a live Alertmanager group)"
     )
+    if suite.versions:
+        lines.append("on " + ", ".join(f"{name} {version}" for name, version in suite.versions.items()))
     for s in failed:
         lines.append("")
         label = f"FAILED (known issue: {s.known_issue})" if s.known_issue else "FAILED"

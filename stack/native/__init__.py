@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from stack.native.components import APT_HINT, Component
+from stack.native.components import FETCH_HINT, Component
 from stack.native.render import RenderError
 from stack.native.settings import StackSettings
 from stack.native.stack import ComponentStatus, NativeStack, PreflightError, StackError
 
 __all__ = [
-    "APT_HINT",
+    "FETCH_HINT",
     "Component",
     "ComponentStatus",
     "NativeStack",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,16 +13,16 @@ from typing import Any
 
 from stack.native.render import Rendered, prometheus_drill_flags
 from stack.native.settings import DRILL_ENV, StackSettings
+from stack.tools import FETCH_HINT, version_problems, which
 
-__all__ = ["APT_HINT", "BINARIES", "Component", "build_components", "drill_env", "missing_binaries"]
+__all__ = ["BINARIES", "FETCH_HINT", "Component", "binary_problems", "build_components", "drill_env"]
 
-# Debian binary names, and the one command that installs all three.
+# Debian's command names; stack.tools finds them in .tools/bin first (compose.yaml's versions).
 BINARIES = {
     "prometheus": "prometheus",
     "alertmanager": "prometheus-alertmanager",
     "blackbox": "prometheus-blackbox-exporter",
 }
-APT_HINT = "apt-get install prometheus prometheus-alertmanager prometheus-blackbox-exporter"
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,9 @@ class Component:
         return cls(data["name"], data["port"], list(data["argv"]), data["health"], dict(data["env"]))
 
 
-def missing_binaries(binaries: dict[str, str] | None = None) -> list[str]:
-    return [b for b in (binaries or BINARIES).values() if shutil.which(b) is None]
+def binary_problems(binaries: dict[str, str] | None = None) -> list[str]:
+    """Each binary that is missing or not of the pinned major.minor, in a sentence."""
+    return version_problems(list((binaries or BINARIES).values()))
 
 
 def _python_module_exists(module: str) -> bool:
@@ -96,7 +96,8 @@ def build_components(
 ) -> list[Component]:
     """Every component in start order (dependencies first, Prometheus last but one so its
     fixed ~5 s discovery delay overlaps the Python processes' start-up)."""
-    binaries = binaries or BINARIES
+    # Absolute paths, so a restart runs the same binary whatever PATH is then.
+    binaries = {name: which(command) or command for name, command in (binaries or BINARIES).items()}
     run = settings.run_dir.resolve()
     py = sys.executable
     upstreams = f"http://127.0.0.1:{settings.upstreams_port}"

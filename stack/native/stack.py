@@ -27,12 +27,12 @@ import httpx
 
 from stack.clients import AlertmanagerClient, BackendAdmin, PrometheusClient, ReceiverClient
 from stack.native.components import (
-    APT_HINT,
     BINARIES,
+    FETCH_HINT,
     Component,
+    binary_problems,
     build_components,
     loadgen_available,
-    missing_binaries,
 )
 from stack.native.process import ProcessRef, log_tail, port_in_use, spawn, stop_process, stop_processes
 from stack.native.render import count_rule_groups, render_all
@@ -112,9 +112,9 @@ class NativeStack:
 
     def preflight(self) -> None:
         """Fail before starting anything: missing binaries, ports in use (by component name)."""
-        missing = missing_binaries(self.binaries)
-        if missing:
-            raise PreflightError(f"missing {', '.join(missing)}; install them with: {APT_HINT}")
+        problems = binary_problems(self.binaries)
+        if problems:
+            raise PreflightError(f"{'; '.join(problems)}; {FETCH_HINT}")
         ports = self.settings.ports()
         clashes: dict[int, list[str]] = {}
         for name, port in ports.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.native import APT_HINT, NativeStack, PreflightError, StackSettings
+from stack.native import FETCH_HINT, NativeStack, PreflightError, StackSettings
 from stack.native.process import ProcessRef, port_in_use, spawn, stop_process, stop_processes
 from tests.support.servers import free_port
 
@@ -65,9 +65,23 @@ def test_missing_binary_says_how_to_install(tmp_path: Path) -> None:
     }
     with pytest.raises(PreflightError) as err:
         NativeStack(free_settings(tmp_path), binaries=binaries).preflight()
-    assert "no-such-alertmanager-binary" in str(err.value)
-    assert APT_HINT in str(err.value)
-    assert APT_HINT == "apt-get install prometheus prometheus-alertmanager prometheus-blackbox-exporter"
+    assert "no-such-alertmanager-binary not found" in str(err.value)
+    assert FETCH_HINT in str(err.value)
+
+
+def test_a_binary_of_another_version_is_refused_by_path_and_version(tmp_path: Path) -> None:
+    old = tmp_path / "prometheus"
+    old.write_text("#!/bin/sh\necho 'prometheus, version 2.42.0+ds (branch: debian/sid)'\n")
+    old.chmod(0o755)
+    binaries = {
+        "prometheus": str(old),
+        "alertmanager": "prometheus-alertmanager",
+        "blackbox": "prometheus-blackbox-exporter",
+    }
+    with pytest.raises(PreflightError) as err:
+        NativeStack(free_settings(tmp_path), binaries=binaries).preflight()
+    assert f"{old} is version 2.42.0, the bundle runs 3.5.x" in str(err.value)
+    assert "alertmanager" not in str(err.value), "the pinned Alertmanager is fine and not named"
 
 
 def test_port_in_use_detects_a_listener(listening: int) -> None:

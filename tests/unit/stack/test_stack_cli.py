@@ -76,12 +76,13 @@ def test_public_names() -> None:
         "PrometheusClient",
         "ReceiverClient",
         "WaitTimeout",
+        "component_versions",
         "poll",
     ]
     assert sorted(stack.native.__all__) == [
-        "APT_HINT",
         "Component",
         "ComponentStatus",
+        "FETCH_HINT",
         "NativeStack",
         "PreflightError",
         "RenderError",
