@@ -69,9 +69,10 @@ class PrometheusClient(BaseClient):
     def reload(self, wait_alertmanagers: float | None = 15.0) -> None:
         """Re-read the configuration and rule files (needs ``--web.enable-lifecycle``).
 
-        Prometheus 2.42 forgets its Alertmanagers on every reload and rediscovers them on
-        its next 5 s discovery tick (measured: ~4 s with none); alerts firing meanwhile
-        are dropped. So by default this waits until one is known again.
+        Prometheus 3.5 keeps its Alertmanagers across a reload of an unchanged ``alerting``
+        section (measured: never an empty set, polled every 20 ms), but a changed one is
+        rediscovered only on the next 5 s discovery tick, and alerts firing meanwhile are
+        dropped. So by default this waits until one is known; it returns at once when kept.
         """
         self._check(self.http.post("/-/reload"))
         if wait_alertmanagers is not None:

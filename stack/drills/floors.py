@@ -34,7 +34,7 @@ back that long, and then to Alertmanager's next retry: ``retry(x)`` is the first
 after ``x`` seconds of a delivery retried with Alertmanager's backoff, attempts at 0, 0.5,
 1.25, 2.375, ... s (each gap 1.5 times the last, before the gaps' ±50 % jitter; zero when ``x``
 <= 0; Alertmanager retries one flush for 10 s, and a scenario's hold is at most 8 s).
-``downtime``: while a restarted Prometheus is down it evaluates nothing, and 2.42 restores a
+``downtime``: while a restarted Prometheus is down it evaluates nothing, and it restores a
 pending alert's ``for`` shifted by the time it was down, so the measured downtime of a restart
 in the middle of a ``for`` delays firing by as much.
 """

@@ -42,8 +42,9 @@ __all__ = ["ComponentStatus", "NativeStack", "PreflightError", "StackError"]
 
 STATE_FILE = "state.json"
 log = logging.getLogger("stack.native")
-# Prometheus 2.42 hands discovered targets to its scrape manager on a fixed 5 s tick (measured:
-# first scrape 5.1-5.3 s after start; no flag shortens it), so the other components have about
+# Prometheus 3.5 hands discovered targets to its scrape manager on a fixed 5 s tick (measured:
+# Alertmanager discovered 5.08-5.09 s and the first scrape 5.3-5.8 s after start; no flag
+# shortens it), so the other components have about
 # this long to come up before its first scrape. The margin absorbs the jitter.
 FIRST_DISCOVERY_SECONDS = 5.0
 DISCOVERY_MARGIN_SECONDS = 0.5

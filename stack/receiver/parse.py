@@ -1,6 +1,6 @@
 """Turn Alertmanager's notification payloads into :class:`Delivery` records.
 
-Three shapes arrive, exactly as Alertmanager 0.25 sends them:
+Three shapes arrive, exactly as Alertmanager 0.28 sends them:
 
 - PagerDuty Events API v2 (``pagerduty_configs`` with ``url``): ``routing_key``,
   ``dedup_key``, ``event_action`` (trigger/resolve), ``payload.summary`` / ``severity`` /

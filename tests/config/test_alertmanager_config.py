@@ -1,4 +1,4 @@
-"""alertmanager.yml: valid on Alertmanager 0.25, every severity / area path routes where the
+"""alertmanager.yml: valid on Alertmanager 0.28, every severity / area path routes where the
 contract says, inhibition rules name real alerts, URLs can be overridden without editing the
 file, and the notification templates show summary, description, runbook and dashboard."""
 

@@ -1,4 +1,4 @@
-"""A real Alertmanager 0.25 loads the bundle's config and templates, routes sample alerts to the
+"""A real Alertmanager 0.28 loads the bundle's config and templates, routes sample alerts to the
 right receivers with the rendered text, and inhibits a warning under its critical sibling.
 
 Receiver URLs are pointed at a local capture server through the same overrides a deployment

@@ -57,7 +57,7 @@ def test_prometheus_restarted_mid_for_still_fires(quiet_drill_suite: SuiteResult
     # The floor counts the restart: Prometheus evaluated nothing while it was down (at least the
     # restart itself; the shift it gave the restored activeAt when it took longer).
     assert alert.floor.downtime >= restart["done"] - restart["started"] - 0.01
-    # Whether Prometheus 2.42 restored the `for` state (same activeAt) or started it again.
+    # Whether Prometheus restored the `for` state (same activeAt) or started it again.
     active_at = result.facts["active_at_seen"][alert.name]
     record_figure(
         "prometheus restart: distinct activeAt values seen (1 = for state restored)", len(active_at)

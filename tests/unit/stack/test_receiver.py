@@ -1,4 +1,4 @@
-"""The receiver accepts Alertmanager 0.25's real payloads (captured from a live process
+"""The receiver accepts Alertmanager 0.28's real payloads (captured from a live process
 into ``payloads/``), rejects malformed ones loudly, filters, and fails on request."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ ENDPOINTS = {"pagerduty": "/pagerduty/v2/enqueue", "slack": "/slack/alerts", "we
 
 
 def payload(kind: str, status: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((PAYLOADS / f"am025_{kind}_{status}.json").read_text())
+    data: dict[str, Any] = json.loads((PAYLOADS / f"am028_{kind}_{status}.json").read_text())
     return data
 
 

@@ -1,4 +1,4 @@
-"""A real Alertmanager 0.25 delivers to the receiver through all three integrations,
+"""A real Alertmanager 0.28 delivers to the receiver through all three integrations,
 firing and resolved, and every delivery parses (the payload files in ``payloads/`` were
 captured this way)."""
 
