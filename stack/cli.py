@@ -207,12 +207,19 @@ def _down(args: argparse.Namespace) -> int:
     if args.ci:
         print("down: --ci names the light compose variant; it needs --compose", file=sys.stderr)
         return 2
-    from stack.native import NativeStack, StackError
+    from stack.native import StackError
+    from stack.native.compose import COMPOSE_STATE_FILE
+    from stack.native.compose_stack import attach
 
     run_dir = _run_dir(args)
     try:
-        stack = NativeStack.attach(run_dir)
-    except StackError:
+        # Whatever the run directory records: a compose bundle (`up --compose`) or native processes.
+        stack = attach(run_dir)
+    except StackError as exc:
+        if (run_dir / COMPOSE_STATE_FILE).is_file():
+            # A compose record but no engine to stop it with: say so, never "nothing running".
+            print(f"down: {exc}", file=sys.stderr)
+            return 2
         print(f"no stack running from {run_dir}")
         return 0
     stopped = stack.stop()

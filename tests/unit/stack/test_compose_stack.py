@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from stack import cli
 from stack.alerting import URL_OVERRIDES
 from stack.native import NativeStack, StackError
 from stack.native.compose import (
@@ -302,3 +303,27 @@ def test_without_an_engine_up_records_nothing(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(ComposeUnavailable):
         up(tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_plain_down_stops_a_compose_bundle_the_run_directory_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docker = Docker(tmp_path, monkeypatch)
+    run = tmp_path / "run"
+    up(run)
+    assert cli.main(["down", "--run-dir", str(run)]) == 0
+    assert docker.commands()[-1] == ["down"]
+    assert read_state(run) is None
+    assert "no stack running" not in capsys.readouterr().out
+
+
+def test_plain_down_without_an_engine_names_the_compose_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    Docker(tmp_path, monkeypatch)
+    up(run)
+    (tmp_path / "bin" / "docker").unlink()
+    assert cli.main(["down", "--run-dir", str(run)]) == 2
+    assert "no stack running" not in capsys.readouterr().out
+    assert read_state(run) is not None, "the record stays until the bundle can be stopped"
