@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import psutil
+
 from stack.drills.actions import Actions
 from stack.drills.floors import RESOLVED_RETENTION_SECONDS, Timers
 from stack.drills.model import ExpectedAlert, Scenario, StackStep, _AlertRef
@@ -56,6 +58,15 @@ class DrillContext:
     # what remains is Alertmanager's resolved notification, which no fault on its resources can
     # disturb, so the scheduler may hand them to the next drill.
     release: Callable[[str], None] = lambda scenario: None
+    # Idle CPU cores of this machine right now (measured over a second); see `needs_idle_cores`.
+    idle_cores: Callable[[], float] = field(default=lambda: measure_idle_cores())
+
+
+def measure_idle_cores(seconds: float = 1.0) -> float:
+    """Cores' worth of CPU time nothing used over the next ``seconds`` (all of it: 2.0 on an
+    idle two-core machine)."""
+    busy_percent = psutil.cpu_percent(interval=seconds)
+    return (psutil.cpu_count() or 1) * (100.0 - busy_percent) / 100.0
 
 
 def _match(ref: _AlertRef) -> Callable[[dict[str, str]], bool]:
@@ -163,6 +174,21 @@ class _Run:
         except TimeoutError as exc:
             bad = next((r for r in refs if self.obs.snapshot.prom_alerts(_match(r)) or want_firing), refs[0])
             raise self.fail(bad, "baseline", str(exc)) from exc
+
+    def enough_cpu(self) -> None:
+        """Refuse, before anything is injected, a drill this machine is too busy to judge."""
+        needs = self.s.needs_idle_cores
+        if needs is None:
+            return
+        idle = self.ctx.idle_cores()
+        self.result.facts["idle_cores"] = round(idle, 2)
+        if idle < needs:
+            raise self.fail(
+                self.s.expect[0],
+                "machine too busy",
+                f"refused to judge: {idle:.2f} idle CPU cores, this drill needs {needs:g} "
+                "(its fault needs CPU time of its own); nothing was injected",
+            )
 
     def floors(self) -> None:
         timers = self.ctx.timers
@@ -568,6 +594,7 @@ def run_scenario(ctx: DrillContext, scenario: Scenario) -> ScenarioResult:
     try:
         run.say("checking the baseline")
         run.baseline()
+        run.enough_cpu()
         run.floors()
         try:
             run.inject()

@@ -231,6 +231,10 @@ class Scenario(_Strict):
     # cannot hold at the compressed scale, ...): it still runs and reports, and its failure is
     # expected, with this reason printed.
     known_issue: str | None = None
+    # A drill whose fault needs CPU time of its own (cpu_burn) can only be judged on a machine
+    # with this many idle cores when it starts: on a busier one it is refused, with the figure,
+    # instead of failing (or passing) for a reason that is not the alert's.
+    needs_idle_cores: float | None = Field(default=None, gt=0)
 
     @field_validator("resources")
     @classmethod
