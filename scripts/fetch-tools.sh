@@ -39,7 +39,7 @@ done >"$root/apt/etc/sources.list"
 apt_opts=(-o "Dir::Etc::SourceList=$root/apt/etc/sources.list" -o Dir::Etc::SourceParts=/nonexistent
           -o "Dir::State::Lists=$root/apt/lists" -o "Dir::Cache=$root/apt/cache"
           -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
-echo "fetch-tools: reading package lists of $(echo $suites) from $mirror"
+echo "fetch-tools: reading package lists of $(tr "\n" " " <<<"$suites")from $mirror"
 apt-get -qq "${apt_opts[@]}" update
 
 while read -r package version wanted_suites; do

@@ -56,6 +56,7 @@ __all__ = [
     "COMPOSE_FILE",
     "COMPOSE_STATE_FILE",
     "DRILL_FILE",
+    "OVERRIDES_VARIABLE",
     "ComposePlan",
     "ComposeUnavailable",
     "check_engine",
@@ -74,6 +75,9 @@ CI_FILE = REPO_ROOT / "compose.ci.yaml"
 DRILL_DIR = "compose-drill"
 ALERTMANAGER_DIR = "compose-am"
 COMPOSE_STATE_FILE = "compose-state.json"
+# More compose files to merge last, separated by os.pathsep, relative to the checkout: e.g.
+# compose.standin.yaml, the locally built images for a machine that reaches no registry.
+OVERRIDES_VARIABLE = "STACK_COMPOSE_OVERRIDES"
 # `docker info` answers in well under a second when an engine runs; a wedged socket must
 # not hang `up`, which promises to fail fast without an engine.
 PROBE_TIMEOUT_SECONDS = 15.0
@@ -112,9 +116,14 @@ def check_engine(docker: str | None) -> str:
     return docker
 
 
-def compose_files(drill: bool = False, ci: bool = False) -> list[Path]:
-    """The ``-f`` files, in merge order; the CI variant needs the drill render under it."""
-    return [COMPOSE_FILE, *([DRILL_FILE] if drill or ci else []), *([CI_FILE] if ci else [])]
+def compose_files(
+    drill: bool = False, ci: bool = False, environ: Mapping[str, str] | None = None
+) -> list[Path]:
+    """The ``-f`` files, in merge order; the CI variant needs the drill render under it; the
+    files ``STACK_COMPOSE_OVERRIDES`` names (in ``environ``, default the process's) come last."""
+    names = (os.environ if environ is None else environ).get(OVERRIDES_VARIABLE, "")
+    overrides = [REPO_ROOT / name.strip() for name in names.split(os.pathsep) if name.strip()]
+    return [COMPOSE_FILE, *([DRILL_FILE] if drill or ci else []), *([CI_FILE] if ci else []), *overrides]
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,7 @@ def plan_compose(
     render: bool = True,
 ) -> ComposePlan:
     """Check the engine, render what compose needs under ``run_dir`` and say how to call it.
+    ``environ`` gives the ``ALERTMANAGER_*`` URL overrides and ``STACK_COMPOSE_OVERRIDES``.
     ``docker`` is the client's path (None: not installed); ``render=False`` (for ``down``)
     only names the files, and removes the state file. Rendering writes the state file.
 
@@ -170,7 +180,7 @@ def plan_compose(
     """
     path = check_engine(docker)
     prov = provisioning_dir or REPO_ROOT / "provisioning"
-    files = compose_files(drill, ci)
+    files = compose_files(drill, ci, environ)
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise ComposeUnavailable(f"{', '.join(missing)} not found")

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILES = ("compose.yaml", "compose.drill.yaml", "compose.ci.yaml")
+COMPOSE_FILES = ("compose.yaml", "compose.drill.yaml", "compose.ci.yaml", "compose.standin.yaml")
 SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
 # Addresses that mean "this container" or "every interface", not another service.
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "0.0.0.0"}

@@ -95,6 +95,11 @@ def test_the_drill_suite_passes_against_the_compose_bundle(drill_bundle: Path) -
 
 @pytest.fixture(scope="module")
 def bundle() -> Iterator[DockerCompose]:
+    if any(f.name == "compose.standin.yaml" for f in compose_files()):
+        pytest.skip(
+            "no image registry here (STACK_COMPOSE_OVERRIDES=compose.standin.yaml): Grafana, Loki, "
+            "Tempo and Alloy have no Debian package to build a stand-in from"
+        )
     # `--wait` semantics: start() returns once every healthcheck passes, or raises.
     with DockerCompose(ROOT, compose_file_name="compose.yaml", build=True, wait=True) as compose:
         yield compose

@@ -15,7 +15,7 @@ from stack.alerting import URL_OVERRIDES
 from stack.native.components import build_components
 from stack.native.compose import DRILL_DIR, drill_flag_variables, prometheus_drill_flags
 from stack.native.render import render_all
-from stack.native.settings import StackSettings
+from stack.native.settings import DRILL_ENV, StackSettings
 from tests.compose._bundle import ROOT, services
 
 # `${NAME:-default}` as compose interpolates it.
@@ -108,3 +108,11 @@ def test_the_drill_render_compresses_what_the_production_files_say(rendered: Pat
         prom["rule_files"]
         == yaml.safe_load((ROOT / "provisioning/prometheus/prometheus.yml").read_text())["rule_files"]
     )
+
+
+def test_compose_drill_mode_runs_the_native_drill_load() -> None:
+    drill = services("compose.drill.yaml")
+    assert drill["loadgen"]["environment"] == DRILL_ENV["loadgen"]
+    for backend in ("backend-1", "backend-2"):
+        # Natively a setting; in compose the cgroup quota the backend reads as its limit.
+        assert drill[backend]["cpus"] == float(DRILL_ENV[backend]["BACKEND_CPU_LIMIT_CORES"]), backend

@@ -74,7 +74,7 @@ def test_a_drill_that_needs_no_cpu_is_never_measured() -> None:
 
 
 def test_the_cpu_drill_of_the_catalog_needs_idle_cpu() -> None:
-    assert load_catalog().scenarios["cpu-saturated"].needs_idle_cores == 0.9
+    assert load_catalog().scenarios["cpu-saturated"].needs_idle_cores == 0.7
 
 
 def test_idle_cores_are_measured_on_this_machine() -> None:
