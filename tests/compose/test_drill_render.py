@@ -114,5 +114,6 @@ def test_compose_drill_mode_runs_the_native_drill_load() -> None:
     drill = services("compose.drill.yaml")
     assert drill["loadgen"]["environment"] == DRILL_ENV["loadgen"]
     for backend in ("backend-1", "backend-2"):
-        # Natively a setting; in compose the cgroup quota the backend reads as its limit.
-        assert drill[backend]["cpus"] == float(DRILL_ENV[backend]["BACKEND_CPU_LIMIT_CORES"]), backend
+        assert drill[backend]["environment"] == DRILL_ENV[backend], backend
+        # No cgroup quota: the backend would read it before the setting.
+        assert drill[backend]["cpus"] == 0, backend
