@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     catalog = load_catalog()
     scenarios = catalog.select(args.scenario) if args.scenario else list(catalog.scenarios.values())
     progress = Progress(sys.stderr, enabled=args.progress)
+    started = time.time()
     with (
         busy_cores(args.busy_cores, args.busy_limit),
         tempfile.TemporaryDirectory(prefix="drill-bench-") as tmp,
@@ -133,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                 suite = session.run(scenarios)
         finally:
             stack.stop()
-        print(f"busy cores: {args.busy_cores}")
+        busy_for = time.time() - started
+        ended = " (they stopped at --busy-limit before the run ended)" if busy_for > args.busy_limit else ""
+        print(f"busy cores: {args.busy_cores}{ended}")
         print(report(suite, up_normal, up_drill))
         if args.compose is None:
             return 0 if suite.ok else 1

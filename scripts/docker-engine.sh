@@ -14,6 +14,8 @@
 # without touching the system's apt configuration, and found through DOCKER_CONFIG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/debian.sh
+. scripts/lib/debian.sh
 repo=$PWD
 
 # Runtime state (exec root, socket, pid file, log): gone at reboot like the engine itself.
@@ -78,16 +80,8 @@ own_pid() {
   echo "$pid"
 }
 
-debian_mirror() {
-  # The Debian mirror this machine's apt already uses, so no other host is contacted.
-  local mirror=${APG_DEBIAN_MIRROR:-}
-  if [ -z "$mirror" ]; then
-    mirror=$(grep -rhoE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+/debian/?' \
-               /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-             | grep -oE 'https?://[^[:space:]]+' | head -n1 || true)
-  fi
-  [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list*; set APG_DEBIAN_MIRROR"
-  echo "${mirror%/}"
+mirror_or_die() {
+  debian_mirror || die "no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
 }
 
 install_engine() {
@@ -108,7 +102,7 @@ install_compose() {
     return 0
   fi
   local mirror keyring tmp apt_opts chosen
-  mirror=$(debian_mirror)
+  mirror=$(mirror_or_die)
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   [ -r "$keyring" ] || die "$keyring missing (apt-get install debian-archive-keyring)"
   tmp=$(mktemp -d)

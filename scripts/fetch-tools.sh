@@ -6,31 +6,32 @@
 # Idempotent: does nothing while .tools/ matches the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD/.tools
+tools=$PWD/.tools
 lock=scripts/tools.lock
-stamp=$root/.lock
+stamp=$tools/.lock
 
-if [ -f "$stamp" ] && cmp -s "$lock" "$stamp" && [ -x "$root/bin/prometheus" ] \
-   && cmp -s "$root/root/usr/share/prometheus/alertmanager/default.tmpl" \
+if [ -f "$stamp" ] && cmp -s "$lock" "$stamp" && [ -x "$tools/bin/prometheus" ] \
+   && cmp -s "$tools/root/usr/share/prometheus/alertmanager/default.tmpl" \
              /usr/share/prometheus/alertmanager/default.tmpl; then
   exit 0
 fi
 
-mirror=${TOOLS_DEBIAN_MIRROR:-}
-if [ -z "$mirror" ]; then
-  # The mirror this machine's apt already uses, so no other host is contacted.
-  mirror=$(grep -rhoE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+/debian/?' \
-             /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-           | grep -oE 'https?://[^[:space:]]+' | head -n1 || true)
-fi
-if [ -z "$mirror" ]; then
-  echo "fetch-tools: no Debian mirror found in /etc/apt/sources.list*; set TOOLS_DEBIAN_MIRROR" >&2
+# shellcheck source=scripts/lib/debian.sh
+. scripts/lib/debian.sh
+if ! mirror=$(debian_mirror); then
+  echo "fetch-tools: no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR" >&2
   exit 1
 fi
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r "$keyring" ] || { echo "fetch-tools: $keyring missing (apt-get install debian-archive-keyring)" >&2; exit 1; }
 
-rm -rf "$root"
+# Everything is fetched into a staging directory and moved into place only once complete: a
+# failed fetch leaves the previous tools (and a stack running them) alone. Other things kept
+# in .tools/ (the Compose plugin) are not touched.
+staging=$tools/.staging
+root=$staging
+rm -rf "$staging"
+trap 'rm -rf "$staging"' EXIT
 mkdir -p "$root"/apt/{lists/partial,cache/archives/partial,etc} "$root"/debs "$root"/root "$root"/bin
 suites=$(grep -vE '^\s*(#|$)' "$lock" | awk '{for (i = 3; i <= NF; i++) print $i}' | sort -u)
 for s in $suites; do
@@ -70,6 +71,9 @@ for b in prometheus promtool prometheus-alertmanager amtool prometheus-blackbox-
   ln -s "../root/usr/bin/$b" "$root/bin/$b"
 done
 rm -rf "$root/apt"
+rm -rf "${tools:?}/bin" "${tools:?}/root" "${tools:?}/debs"
+mv "$staging/bin" "$staging/root" "$staging/debs" "$tools/"
+root=$tools
 
 # Debian builds Alertmanager to read its default notification templates from this directory
 # instead of embedding them, so they have to be there; they are the package's own files, put

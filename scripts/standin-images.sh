@@ -17,6 +17,8 @@
 # for the base, root (debootstrap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/debian.sh
+. scripts/lib/debian.sh
 repo=$PWD
 override=$repo/compose.standin.yaml
 tools=$repo/.tools/root
@@ -49,16 +51,8 @@ project_tag() {
   awk '$1 == "image:" && $2 ~ /^alert-proving-ground\/python:/ { print $2; exit }' "$repo/compose.yaml"
 }
 
-debian_mirror() {
-  # The Debian mirror this machine's apt already uses, so no other host is contacted.
-  local mirror=${APG_DEBIAN_MIRROR:-}
-  if [ -z "$mirror" ]; then
-    mirror=$(grep -rhoE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+/debian/?' \
-               /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-             | grep -oE 'https?://[^[:space:]]+' | head -n1 || true)
-  fi
-  [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list*; set APG_DEBIAN_MIRROR"
-  echo "${mirror%/}"
+mirror_or_die() {
+  debian_mirror || die "no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
 }
 
 # The input digest recorded on an existing image; empty when the tag does not exist.
@@ -94,7 +88,7 @@ build_base() {
       || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
              apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
   fi
-  mirror=$(debian_mirror)
+  mirror=$(mirror_or_die)
   tmp=$(mktemp -d /var/tmp/standin-base.XXXXXX)
   # The tree is root-owned and large: removed whatever happens.
   trap 'rm -rf "$tmp"; trap - RETURN' RETURN
@@ -202,9 +196,9 @@ cmd_clean() {
     docker image rm "${images[@]}" >/dev/null
     say "removed ${images[*]}"
   fi
-  # The legacy builder's intermediate layers left untagged by the builds above.
+  # The legacy builder's intermediate layers left untagged by the builds above; only ours (an
+  # engine shared with other projects keeps theirs; scripts/docker-engine.sh purge drops all).
   docker image prune --force --filter "label=$label" >/dev/null
-  docker image prune --force >/dev/null
 }
 
 case "${1:-build}" in

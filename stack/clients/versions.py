@@ -38,6 +38,6 @@ def component_versions(urls: dict[str, str], timeout: float = 5.0) -> dict[str, 
             continue
         try:
             versions[name] = probe(urls[name])
-        except (httpx.HTTPError, ApiError, KeyError) as exc:
-            versions[name] = f"unreachable: {type(exc).__name__}"
+        except (httpx.HTTPError, ApiError, KeyError, IndexError, ValueError) as exc:
+            versions[name] = f"unreachable: {type(exc).__name__}: {exc}"
     return versions

@@ -22,6 +22,7 @@ group key was used earlier in the same Alertmanager's life the floor counts
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -66,7 +67,8 @@ def measure_idle_cores(seconds: float = 1.0) -> float:
     """Cores' worth of CPU time nothing used over the next ``seconds`` (all of it: 2.0 on an
     idle two-core machine)."""
     busy_percent = psutil.cpu_percent(interval=seconds)
-    return (psutil.cpu_count() or 1) * (100.0 - busy_percent) / 100.0
+    # The cores this process may run on, not the host's count (a pinned CI runner has fewer).
+    return len(os.sched_getaffinity(0)) * (100.0 - busy_percent) / 100.0
 
 
 def _match(ref: _AlertRef) -> Callable[[dict[str, str]], bool]:

@@ -34,6 +34,13 @@ def test_compose_runs_the_release_the_native_stack_runs(service: str) -> None:
     )
 
 
+@pytest.mark.parametrize("service", sorted(SERVICE_PACKAGE))
+def test_the_stand_in_images_are_tagged_with_the_pinned_release(service: str) -> None:
+    image = services("compose.standin.yaml")[service]["image"]
+    assert not image.startswith("prom/"), f"a stand-in must not carry the upstream name: {image}"
+    assert image.rsplit(":", 1)[1] == pins()[SERVICE_PACKAGE[service]].version, image
+
+
 def test_promtool_is_the_release_of_prometheus() -> None:
     lock = pins()
     assert lock["promtool"].version == lock["prometheus"].version

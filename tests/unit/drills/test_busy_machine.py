@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import psutil
 import pytest
 
 from stack.drills.catalog import load_catalog
@@ -14,6 +15,7 @@ from stack.drills.engine import DrillContext, _Run, measure_idle_cores
 from stack.drills.model import Scenario
 from stack.drills.observe import Snapshot
 from stack.drills.report import DrillFailure
+from stack.native.settings import DRILL_ENV
 
 
 class _Observer:
@@ -73,10 +75,16 @@ def test_a_drill_that_needs_no_cpu_is_never_measured() -> None:
     assert "idle_cores" not in run.result.facts
 
 
-def test_the_cpu_drill_of_the_catalog_needs_idle_cpu() -> None:
-    assert load_catalog().scenarios["cpu-saturated"].needs_idle_cores == 0.7
+def test_the_cpu_drill_needs_the_idle_cpu_its_alert_needs() -> None:
+    # BackendCpuSaturated fires above 90 % of the drill limit: the burn must be able to get that.
+    needs = load_catalog().scenarios["cpu-saturated"].needs_idle_cores
+    assert needs is not None
+    assert needs >= 0.9 * float(DRILL_ENV["backend-1"]["BACKEND_CPU_LIMIT_CORES"])
 
 
-def test_idle_cores_are_measured_on_this_machine() -> None:
-    idle = measure_idle_cores(0.2)
-    assert 0.0 <= idle <= (os.cpu_count() or 1) + 1e-6
+def test_idle_cores_are_the_unused_share_of_the_cores_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval: 25.0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert measure_idle_cores(0.0) == 3.0
