@@ -3,7 +3,10 @@
 Two drills run at the same time only when their ``resources`` do not overlap and neither is
 ``exclusive``. A drill holds its resources until its faults are off and its alerts have left
 Prometheus; its resolved notifications, which no fault can disturb, may then arrive while the
-next drill on those resources runs (exclusive drills hold everything to their end). A drill also
+next drill on those resources runs (exclusive drills hold everything to their end). A drill that
+stops a component is the exception: the alert it fires (BackendDown) inhibits every other alert
+of that instance, and Alertmanager drops a resolved notification it mutes, so such a drill also
+waits for the end of the released drills it conflicts with. A drill also
 waits for every drill that expects a notification from an Alertmanager group it would otherwise
 open first (its inhibited alerts and side effects): an alert joining a live group is held back
 until the group's next tick.
@@ -211,7 +214,8 @@ def run_concurrently(
             for s in list(waiting):
                 if len(running) >= max_parallel:
                     break
-                others = running.values() if s.exclusive else holding
+                # A stopped component's alert would mute a released drill's resolution (see above).
+                others = running.values() if s.exclusive or s.stack else holding
                 busy = any(s.conflicts_with(r) for r in others)
                 if busy or not after.get(s.name, set()) <= finished.keys():
                     continue

@@ -119,3 +119,36 @@ def test_a_released_drill_lets_a_conflicting_one_start_but_an_exclusive_one_wait
     assert spans["next"][0] < spans["long"][1], "the released resources went to the next drill"
     assert spans["next"][0] >= spans["long"][0] + 0.1
     assert spans["x"][0] >= spans["long"][1], "an exclusive drill waits for every drill's end"
+
+
+def test_a_drill_that_stops_a_component_waits_for_the_end_of_a_released_one() -> None:
+    """BackendDown inhibits every alert of its instance, and Alertmanager drops a resolved
+    notification it mutes: the released drill's resolution must arrive first."""
+    released: set[str] = set()
+    lock = threading.Lock()
+    spans: dict[str, tuple[float, float]] = {}
+
+    def run_one(s: Scenario) -> ScenarioResult:
+        start = time.monotonic()
+        if s.name == "latency":
+            time.sleep(0.1)
+            with lock:
+                released.add("latency")
+            time.sleep(0.5)
+        else:
+            time.sleep(0.05)
+        spans[s.name] = (start, time.monotonic())
+        return ScenarioResult(s.name)
+
+    kill = Scenario.model_validate(
+        {
+            "name": "kill",
+            "description": "d",
+            "resources": ["backend-2"],
+            "stack": [{"action": "kill", "component": "backend-2"}],
+            "expect": [{"alert": "BackendDown", "severity": "critical", "receivers": ["pagerduty"]}],
+        }
+    )
+    drills = [make("latency", ["backend-2/agent/a2a"]), kill]
+    run_concurrently(drills, run_one, {}, released=released, lock=lock)
+    assert spans["kill"][0] >= spans["latency"][1], "the kill waited for the resolution to arrive"
