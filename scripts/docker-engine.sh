@@ -40,6 +40,11 @@ compose_minor=${APG_COMPOSE_VERSION:-2.40}
 start_timeout=${APG_DOCKER_START_TIMEOUT:-60}
 stop_timeout=${APG_DOCKER_STOP_TIMEOUT:-60}
 
+# Scratch directories (a debootstrapped tree is root-owned and large): removed at exit, also
+# when a step fails and `set -e` or `die` ends the script.
+scratch=()
+trap 'rm -rf "${scratch[@]}"' EXIT
+
 say() { echo "docker-engine: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -106,7 +111,7 @@ install_compose() {
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   [ -r "$keyring" ] || die "$keyring missing (apt-get install debian-archive-keyring)"
   tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"; trap - RETURN' RETURN
+  scratch+=("$tmp")
   mkdir -p "$tmp"/apt/{lists/partial,cache/archives/partial} "$tmp/deb"
   # Private sources list, lists and cache: the system's apt state is neither read nor changed.
   for suite in sid trixie; do
@@ -158,7 +163,15 @@ start_engine() {
   #                            to go anywhere; compose creates its own project network, and
   #                            image builds that download use the host's network
   #   --storage-driver=overlay2  stated so the engine fails loudly instead of falling back to
-  #                            vfs, which copies every layer in full and builds several times slower
+  #                            vfs, which copies every layer in full and builds several times slower;
+  #                            vfs only where the data root sits on an overlay itself (a container's
+  #                            root file system), which overlay2 cannot stack on
+  local driver=overlay2
+  mkdir -p "$data_root"
+  if [ "$(stat -f -c %T "$data_root")" = overlayfs ]; then
+    driver=vfs
+    say "$data_root is on overlayfs: the engine uses the slower vfs storage driver"
+  fi
   setsid dockerd \
     --host "$own_host" \
     --data-root "$data_root" \
@@ -167,7 +180,7 @@ start_engine() {
     --iptables=false \
     --ip6tables=false \
     --bridge=none \
-    --storage-driver=overlay2 \
+    --storage-driver="$driver" \
     </dev/null >>"$log" 2>&1 &
   local launcher=$! deadline=$((SECONDS + start_timeout))
   until answers "$own_host"; do

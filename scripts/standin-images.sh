@@ -32,6 +32,11 @@ base_packages=busybox,ca-certificates,tzdata
 # The legacy builder: Debian's engine 20.10 has no buildx plugin for the client's BuildKit path.
 export DOCKER_BUILDKIT=0
 
+# Scratch directories (a debootstrapped tree is root-owned and large): removed at exit, also
+# when a step fails and `set -e` or `die` ends the script.
+scratch=()
+trap 'rm -rf "${scratch[@]}"' EXIT
+
 say() { echo "standin-images: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -91,7 +96,7 @@ build_base() {
   mirror=$(mirror_or_die)
   tmp=$(mktemp -d /var/tmp/standin-base.XXXXXX)
   # The tree is root-owned and large: removed whatever happens.
-  trap 'rm -rf "$tmp"; trap - RETURN' RETURN
+  scratch+=("$tmp")
   started=$SECONDS
   say "debootstrap $suite (minbase + $base_packages) from $mirror"
   debootstrap --variant=minbase --include="$base_packages" "$suite" "$tmp/root" "$mirror" >"$tmp/log" 2>&1 \
@@ -117,7 +122,7 @@ build_image() {
   local tag=$1 dir=$2 ctx digest started out
   shift 2
   ctx=$(mktemp -d /var/tmp/standin-ctx.XXXXXX)
-  trap 'rm -rf "$ctx"; trap - RETURN' RETURN
+  scratch+=("$ctx")
   cp "$dir/Dockerfile" "$ctx/Dockerfile"
   while [ $# -gt 0 ]; do
     mkdir -p "$(dirname "$ctx/$2")"

@@ -16,8 +16,10 @@ cd "$(dirname "$0")/.."
 
 say() { echo "test-compose: $*" >&2; }
 
+# An engine that already answers (one started by hand included) is left running at the end.
+engine_before=$(scripts/docker-engine.sh status 2>/dev/null | grep -c '^engine:  [0-9]' || true)
 if scripts/docker-engine.sh start; then
-  trap 'scripts/docker-engine.sh stop' EXIT
+  [ "$engine_before" != 0 ] || trap 'scripts/docker-engine.sh stop' EXIT
   eval "$(scripts/docker-engine.sh env)"
 elif [ -n "${CI:-}" ]; then
   say "no Docker engine could be started; CI runs the compose tier live"
