@@ -78,6 +78,11 @@ def side_by_side(native: SuiteResult, compose: SuiteResult) -> str:
     for label, suite in (("native", native), ("compose", compose)):
         passed = sum(s.ok for s in suite.scenarios)
         lines.append(f"{label}: {passed}/{len(suite.scenarios)} drills passed in {suite.wall_seconds:.1f} s")
+        lines += [
+            f"  {label} failed: {s.name}: {(s.error or '').splitlines()[0]}"
+            for s in suite.scenarios
+            if not s.ok
+        ]
     return "\n".join(lines)
 
 
