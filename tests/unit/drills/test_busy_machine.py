@@ -75,11 +75,12 @@ def test_a_drill_that_needs_no_cpu_is_never_measured() -> None:
     assert "idle_cores" not in run.result.facts
 
 
-def test_the_cpu_drill_needs_the_idle_cpu_its_alert_needs() -> None:
-    # BackendCpuSaturated fires above 90 % of the drill limit: the burn must be able to get that.
+def test_the_cpu_drill_is_refused_only_on_a_machine_with_almost_nothing_idle() -> None:
+    # The burn competes with the stack's processes for CPU, so it is judged with less idle CPU
+    # than its alert's 90 % of the drill limit, but never on a saturated machine.
     needs = load_catalog().scenarios["cpu-saturated"].needs_idle_cores
     assert needs is not None
-    assert needs >= 0.9 * float(DRILL_ENV["backend-1"]["BACKEND_CPU_LIMIT_CORES"])
+    assert 0 < needs < 0.9 * float(DRILL_ENV["backend-1"]["BACKEND_CPU_LIMIT_CORES"])
 
 
 def test_idle_cores_are_the_unused_share_of_the_cores_this_process_may_use(
