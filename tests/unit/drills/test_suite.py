@@ -93,29 +93,36 @@ def test_a_drill_notifying_an_alert_another_drill_keeps_silent_runs_after_it() -
     assert "a2a-latency" not in after["latency"]
 
 
-def test_a_released_drill_lets_a_conflicting_one_start_but_an_exclusive_one_waits_for_its_end() -> None:
+def run_releasing(drills: list[Scenario], releasing: str, tail: float) -> dict[str, tuple[float, float]]:
+    """Run ``drills``; ``releasing`` releases its resources after 0.1 s (faults off, alerts
+    gone: only the resolution is left) and ends ``tail`` seconds later. Start and end of each."""
     released: set[str] = set()
     lock = threading.Lock()
     spans: dict[str, tuple[float, float]] = {}
 
     def run_one(s: Scenario) -> ScenarioResult:
         start = time.monotonic()
-        if s.name == "long":
+        if s.name == releasing:
             time.sleep(0.1)
             with lock:
-                released.add("long")  # faults off, alerts gone: only the resolution is left
-            time.sleep(0.6)
+                released.add(releasing)
+            time.sleep(tail)
         else:
             time.sleep(0.05)
         spans[s.name] = (start, time.monotonic())
         return ScenarioResult(s.name)
 
+    run_concurrently(drills, run_one, {}, released=released, lock=lock)
+    return spans
+
+
+def test_a_released_drill_lets_a_conflicting_one_start_but_an_exclusive_one_waits_for_its_end() -> None:
     drills = [
         make("long", ["backend-1/http"]),
         make("next", ["backend-1/http"]),
         make("x", ["receiver"], exclusive=True),
     ]
-    run_concurrently(drills, run_one, {}, released=released, lock=lock)
+    spans = run_releasing(drills, "long", 0.6)
     assert spans["next"][0] < spans["long"][1], "the released resources went to the next drill"
     assert spans["next"][0] >= spans["long"][0] + 0.1
     assert spans["x"][0] >= spans["long"][1], "an exclusive drill waits for every drill's end"
@@ -124,22 +131,6 @@ def test_a_released_drill_lets_a_conflicting_one_start_but_an_exclusive_one_wait
 def test_a_drill_that_stops_a_component_waits_for_the_end_of_a_released_one() -> None:
     """BackendDown inhibits every alert of its instance, and Alertmanager drops a resolved
     notification it mutes: the released drill's resolution must arrive first."""
-    released: set[str] = set()
-    lock = threading.Lock()
-    spans: dict[str, tuple[float, float]] = {}
-
-    def run_one(s: Scenario) -> ScenarioResult:
-        start = time.monotonic()
-        if s.name == "latency":
-            time.sleep(0.1)
-            with lock:
-                released.add("latency")
-            time.sleep(0.5)
-        else:
-            time.sleep(0.05)
-        spans[s.name] = (start, time.monotonic())
-        return ScenarioResult(s.name)
-
     kill = Scenario.model_validate(
         {
             "name": "kill",
@@ -149,6 +140,5 @@ def test_a_drill_that_stops_a_component_waits_for_the_end_of_a_released_one() ->
             "expect": [{"alert": "BackendDown", "severity": "critical", "receivers": ["pagerduty"]}],
         }
     )
-    drills = [make("latency", ["backend-2/agent/a2a"]), kill]
-    run_concurrently(drills, run_one, {}, released=released, lock=lock)
+    spans = run_releasing([make("latency", ["backend-2/agent/a2a"]), kill], "latency", 0.5)
     assert spans["kill"][0] >= spans["latency"][1], "the kill waited for the resolution to arrive"
